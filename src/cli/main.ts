@@ -1,0 +1,44 @@
+import { Command, CommanderError } from 'commander';
+import { toAppError } from '../domain/app-error.js';
+import { registerImportRegistryCommand } from './import-registry.command.js';
+import { registerMigrateCommand } from './migrate.command.js';
+import { registerSeedDemoCommand } from './seed-demo.command.js';
+import { registerServeCommand } from './serve.command.js';
+
+export function buildProgram(): Command {
+  const program = new Command('publiwatt')
+    .description('Recurring publications of energy-meter data to business customers')
+    .option('--verbose', 'print stack traces on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerServeCommand(program);
+  registerMigrateCommand(program);
+  registerSeedDemoCommand(program);
+  registerImportRegistryCommand(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/**
+ * Runs the CLI and returns the exit code. Every failure prints one clear line on stderr (the
+ * registry import adds its rejected lines below it); stack traces only with --verbose.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed its message (or the help); only the exit code is ours.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const appError = toAppError(error);
+    const verbose = argv.includes('--verbose');
+    process.stderr.write(
+      `publiwatt: ${appError.code === 'INTERNAL' ? 'error' : appError.code}: ${appError.detail}\n`,
+    );
+    if (verbose) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+    return 1;
+  }
+}

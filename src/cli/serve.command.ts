@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { DEMO_LOGINS, seedDemo } from '../demo/seed-demo.js';
+import { buildServer } from '../web/server.js';
+import { openContext } from './context.js';
+import { parsePortOption } from './options.js';
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the portal, the REST API, the scheduler and the workers in one process')
+    .option('--demo', 'seed the demo entreprise when the database has none, and print its logins')
+    .option('--port <port>', 'TCP port to listen on (default: $PORT or 3000)', parsePortOption)
+    .action(async (options: { demo?: boolean; port?: number }) => {
+      const context = await openContext({ port: options.port });
+      const { config, database, logger, clock } = context;
+      if (config.masterKeySource === 'generated') {
+        logger.warn(
+          { file: `${config.dataDir}/master.key` },
+          'generated a master key in the data directory; set PUBLIWATT_MASTER_KEY in production',
+        );
+      }
+      if (options.demo) {
+        const seeded = await seedDemo(database.db, clock.now());
+        if (seeded) logger.info('demo entreprise seeded');
+      }
+      const app = await buildServer(context);
+      await app.listen({ port: config.port, host: '0.0.0.0' });
+      if (options.demo) {
+        const lines = DEMO_LOGINS.map((l) => `  ${l.email.padEnd(32)} ${l.password.padEnd(22)} ${l.role}`);
+        process.stdout.write(
+          `\nPubliwatt démo : http://localhost:${config.port}\nComptes de démonstration :\n${lines.join('\n')}\n\n`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          logger.info({ signal }, 'shutting down');
+          void app
+            .close()
+            .then(() => database.destroy())
+            .finally(resolve);
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
+}

@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { AppError } from './domain/app-error.js';
+
+export type DatabaseUrl = { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string };
+
+export interface Config {
+  database: DatabaseUrl;
+  dataDir: string;
+  /** 32 bytes: encrypts archived files and channel secrets at rest. */
+  masterKey: Buffer;
+  /** Where the master key came from, so `serve` can warn when it was generated. */
+  masterKeySource: 'env' | 'file' | 'generated';
+  smtpUrl: string | undefined;
+  port: number;
+}
+
+function invalid(variable: string, reason: string): AppError {
+  return new AppError('INVALID_CONFIGURATION', `${variable}: ${reason}`, { variable, reason });
+}
+
+export function parseDatabaseUrl(value: string, variable = 'PUBLIWATT_DATABASE_URL'): DatabaseUrl {
+  if (value.startsWith('sqlite:')) {
+    const file = value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (file === '') throw invalid(variable, 'sqlite: needs a file path, e.g. sqlite:./data/publiwatt.db');
+    return { engine: 'sqlite', file: file === ':memory:' ? file : path.resolve(file) };
+  }
+  if (value.startsWith('postgres://') || value.startsWith('postgresql://')) {
+    try {
+      new URL(value);
+    } catch {
+      throw invalid(variable, `"${value}" is not a valid URL`);
+    }
+    return { engine: 'postgres', url: value };
+  }
+  throw invalid(variable, `"${value}" must start with sqlite: or postgres://`);
+}
+
+function parsePort(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
+    throw invalid('PORT', `"${value}" is not a TCP port (1-65535)`);
+  }
+  return Number(value);
+}
+
+function parseMasterKey(value: string, variable: string): Buffer {
+  const trimmed = value.trim();
+  if (!/^[0-9a-fA-F]{64}$/.test(trimmed))
+    throw invalid(variable, 'must be 64 hexadecimal characters (32 bytes)');
+  return Buffer.from(trimmed, 'hex');
+}
+
+/**
+ * Reads the key from `<dataDir>/master.key`, creating it (mode 0600) on first start. `wx` makes two
+ * processes starting together agree on one key: the loser of the race reads the winner's file.
+ */
+function loadOrCreateMasterKey(dataDir: string): { key: Buffer; source: 'file' | 'generated' } {
+  const file = path.join(dataDir, 'master.key');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, randomBytes(32).toString('hex') + '\n');
+      closeSync(fd);
+      return { key: parseMasterKey(readFileSync(file, 'utf8'), file), source: 'generated' };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  return { key: parseMasterKey(readFileSync(file, 'utf8'), file), source: 'file' };
+}
+
+/** Builds the configuration from the environment; any invalid value fails naming its variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { port?: number } = {}): Config {
+  const dataDir = path.resolve(env.PUBLIWATT_DATA_DIR || './data');
+  const database = parseDatabaseUrl(
+    env.PUBLIWATT_DATABASE_URL || `sqlite:${path.join(dataDir, 'publiwatt.db')}`,
+  );
+  const port = overrides.port ?? parsePort(env.PORT || '3000');
+  const smtpUrl = env.PUBLIWATT_SMTP_URL || undefined;
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/]+/.test(smtpUrl)) {
+    throw invalid(
+      'PUBLIWATT_SMTP_URL',
+      `"${smtpUrl}" must look like smtp://host:port or smtps://user:pass@host`,
+    );
+  }
+  let masterKey: Buffer;
+  let masterKeySource: Config['masterKeySource'];
+  if (env.PUBLIWATT_MASTER_KEY) {
+    masterKey = parseMasterKey(env.PUBLIWATT_MASTER_KEY, 'PUBLIWATT_MASTER_KEY');
+    masterKeySource = 'env';
+  } else {
+    const loaded = loadOrCreateMasterKey(dataDir);
+    masterKey = loaded.key;
+    masterKeySource = loaded.source;
+  }
+  return { database, dataDir, masterKey, masterKeySource, smtpUrl, port };
+}

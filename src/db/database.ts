@@ -1,0 +1,42 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { DatabaseUrl } from '../config.js';
+import type { Schema } from './schema.js';
+
+export type Engine = 'sqlite' | 'postgres';
+export type Db = Kysely<Schema>;
+
+/** An open database: the query builder plus the engine, for the few places whose SQL differs. */
+export interface DatabaseHandle {
+  db: Db;
+  engine: Engine;
+  destroy(): Promise<void>;
+}
+
+// COUNT(*) and BIGINT columns come back as strings by default; every count here fits a double.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
+
+export function openDatabase(url: DatabaseUrl, options: { poolSize?: number } = {}): DatabaseHandle {
+  if (url.engine === 'sqlite') {
+    if (url.file !== ':memory:') mkdirSync(path.dirname(url.file), { recursive: true });
+    const sqlite = new SqliteDatabase(url.file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('busy_timeout = 15000');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('synchronous = NORMAL');
+    const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return { db, engine: 'sqlite', destroy: () => db.destroy() };
+  }
+  const pool = new pg.Pool({ connectionString: url.url, max: options.poolSize ?? 10 });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return { db, engine: 'postgres', destroy: () => db.destroy() };
+}
+
+/** Cheap round trip used by `/healthz`. */
+export async function ping(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
+}

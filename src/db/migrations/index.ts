@@ -1,0 +1,11 @@
+import type { Kysely } from 'kysely';
+import type { Engine } from '../database.js';
+import * as m0001 from './0001-registry.js';
+
+/**
+ * Numbered migrations, applied in order on both engines. Never edit one that has landed: add the next.
+ * Each receives the engine for the few statements whose SQL differs.
+ */
+export const MIGRATIONS: ReadonlyArray<
+  readonly [string, (db: Kysely<unknown>, engine: Engine) => Promise<void>]
+> = [['0001-registry', m0001.up]];

@@ -1,0 +1,159 @@
+import type { AuditActor } from '../db/audit.repository.js';
+import { AuditRepository } from '../db/audit.repository.js';
+import type { Db } from '../db/database.js';
+import { EntrepriseRepository } from '../db/entreprise.repository.js';
+import { UserRepository } from '../db/user.repository.js';
+import { hashPassword } from '../auth/password.js';
+import type { Habilitation } from '../domain/habilitations.js';
+import { REGISTRY_COLUMNS } from '../registry/registry-csv.js';
+import { importRegistryCsv } from '../registry/registry-import.js';
+
+export const DEMO_ENTREPRISE = 'Démo Énergie Industrie SA';
+/** Multi-site SIREN with category A and B meters. */
+export const DEMO_SIREN_SITES = '356000000';
+/** Retail network SIREN with 150 Linky meters: above 100 PRM, only JSON may be subscribed. */
+export const DEMO_SIREN_RESEAU = '552100554';
+
+export interface DemoLogin {
+  email: string;
+  password: string;
+  habilitations: Habilitation[];
+  role: string;
+}
+
+export const DEMO_LOGINS: readonly DemoLogin[] = [
+  {
+    email: 'admin@demo.publiwatt.fr',
+    password: 'Admin-Demo-2026!',
+    habilitations: ['GESTION_UTILISATEURS', 'GESTION_SERVICES_DONNEES', 'CONSULTATION'],
+    role: 'administrateur (toutes les habilitations)',
+  },
+  {
+    email: 'consultation@demo.publiwatt.fr',
+    password: 'Consult-Demo-2026!',
+    habilitations: ['CONSULTATION'],
+    role: 'consultation seule',
+  },
+  {
+    email: 'services@demo.publiwatt.fr',
+    password: 'Services-Demo-2026!',
+    habilitations: ['GESTION_SERVICES_DONNEES'],
+    role: 'gestion des services de données seule',
+  },
+];
+
+const CITIES = ['Lyon', 'Lille', 'Nantes', 'Toulouse', 'Rennes', 'Dijon', 'Metz', 'Tours', 'Reims', 'Brest'];
+
+/** The demo registry, as the CSV an operator would import (so the demo exercises the real import path). */
+export function demoRegistryCsv(attachmentStart: string): string {
+  const rows: string[][] = [];
+  const add = (
+    siren: string,
+    prm: string,
+    segment: string,
+    kva: number,
+    step: string,
+    label: string,
+    collection: boolean,
+  ) =>
+    rows.push([
+      DEMO_ENTREPRISE,
+      siren,
+      prm,
+      segment,
+      String(kva),
+      `CTR-${prm.slice(-8)}`,
+      step,
+      label,
+      attachmentStart,
+      '',
+      '',
+      '',
+      segment === 'C5' && collection ? attachmentStart : '',
+    ]);
+  const segmentsA = ['C1', 'C2', 'C4', 'C4', 'C2', 'C4', 'C1', 'C4', 'C2', 'C4', 'C4', 'C2'];
+  const kvaA: Record<string, number> = { C1: 1200, C2: 400, C4: 120 };
+  const usages = ['Usine', 'Entrepôt', 'Bureaux', 'Atelier'];
+  segmentsA.forEach((segment, i) => {
+    const prm = `300010000${String(i + 1).padStart(5, '0')}`;
+    add(
+      DEMO_SIREN_SITES,
+      prm,
+      segment,
+      kvaA[segment]!,
+      'PT5M',
+      `${usages[i % usages.length]} de ${CITIES[i % CITIES.length]}`,
+      false,
+    );
+  });
+  for (let i = 0; i < 40; i++) {
+    const prm = `300020000${String(i + 1).padStart(5, '0')}`;
+    const step = i % 8 === 7 ? 'PT10M' : 'PT30M';
+    // A few meters keep curve collection off, so the rule is visible in the demo.
+    add(
+      DEMO_SIREN_SITES,
+      prm,
+      'C5',
+      [6, 9, 12, 18, 24, 36][i % 6]!,
+      step,
+      `Agence ${CITIES[i % CITIES.length]} ${i + 1}`,
+      i % 10 !== 9,
+    );
+  }
+  for (let i = 0; i < 150; i++) {
+    const prm = `300030000${String(i + 1).padStart(5, '0')}`;
+    add(
+      DEMO_SIREN_RESEAU,
+      prm,
+      'C5',
+      [9, 12, 15, 36][i % 4]!,
+      'PT30M',
+      `Boutique ${CITIES[i % CITIES.length]} n°${i + 1}`,
+      true,
+    );
+  }
+  return [REGISTRY_COLUMNS.join(';'), ...rows.map((r) => r.join(';'))].join('\n') + '\n';
+}
+
+/**
+ * Seeds the demo entreprise, its registry and its users. Does nothing when the demo entreprise
+ * already exists (returns false), so `serve --demo` can call it on every start.
+ */
+export async function seedDemo(db: Db, now: Date): Promise<boolean> {
+  if (await new EntrepriseRepository(db).findByName(DEMO_ENTREPRISE)) return false;
+  const actor: AuditActor = { type: 'system', id: null, label: 'seed-demo' };
+  const attachmentStart = `${now.getUTCFullYear() - 2}-01-01`;
+  await importRegistryCsv(db, demoRegistryCsv(attachmentStart), { source: 'demo-registry.csv', now, actor });
+  const hashes = await Promise.all(DEMO_LOGINS.map((login) => hashPassword(login.password)));
+  await db.transaction().execute(async (trx) => {
+    const entreprise = await new EntrepriseRepository(trx).findByName(DEMO_ENTREPRISE);
+    if (!entreprise) throw new Error('demo entreprise missing after registry import');
+    const users = new UserRepository(trx);
+    const audit = new AuditRepository(trx);
+    for (const [index, login] of DEMO_LOGINS.entries()) {
+      const id = await users.insert(
+        {
+          entrepriseId: entreprise.id,
+          email: login.email,
+          displayName: login.email.split('@')[0]!,
+          passwordHash: hashes[index]!,
+          habilitations: login.habilitations,
+          sirenPerimeter: null,
+          active: true,
+        },
+        now,
+      );
+      await audit.append(
+        {
+          actor,
+          entrepriseId: entreprise.id,
+          action: 'user.created',
+          target: `user:${id}`,
+          after: { email: login.email, habilitations: login.habilitations },
+        },
+        now,
+      );
+    }
+  });
+  return true;
+}
