@@ -1,0 +1,8 @@
+/**
+ * Errors that mean "another process got there first": a unique-constraint conflict, or SQLite's write
+ * lock taken by another connection. Callers that are idempotent by key can stop and retry later.
+ */
+export function isConcurrencyConflict(error: unknown): boolean {
+  const code = String((error as { code?: unknown } | undefined)?.code ?? '');
+  return code === '23505' || code === '40001' || code.startsWith('SQLITE_CONSTRAINT') || code.startsWith('SQLITE_BUSY');
+}

@@ -1,0 +1,239 @@
+import { sql } from 'kysely';
+import type { Db, Engine } from './database.js';
+
+export type RunStatus = 'pending' | 'running' | 'done' | 'empty' | 'failed';
+
+export interface PublicationRunRecord {
+  id: number;
+  subscriptionId: number;
+  windowStart: Date;
+  windowEnd: Date;
+  /** 0 for the scheduled run of a window; 1, 2, … for rebuilds asked later. */
+  rebuild: number;
+  status: RunStatus;
+  format: 'CSV' | 'JSON';
+  /** Null for a window with nothing collected (no file). */
+  numSequence: number | null;
+  horodate: Date;
+  attempts: number;
+  leaseOwner: string | null;
+  leaseExpiresAt: Date | null;
+  lastError: string | null;
+  requestedBy: string | null;
+  createdAt: Date;
+  completedAt: Date | null;
+}
+
+type RunRow = {
+  id: number;
+  subscription_id: number;
+  window_start: string;
+  window_end: string;
+  rebuild: number;
+  status: string;
+  format: string;
+  num_sequence: number | null;
+  horodate: string;
+  attempts: number;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  last_error: string | null;
+  requested_by: string | null;
+  created_at: string;
+  completed_at: string | null;
+};
+
+const toDate = (value: string | null) => (value === null ? null : new Date(value));
+
+function toRecord(row: RunRow): PublicationRunRecord {
+  return {
+    id: row.id,
+    subscriptionId: row.subscription_id,
+    windowStart: new Date(row.window_start),
+    windowEnd: new Date(row.window_end),
+    rebuild: row.rebuild,
+    status: row.status as RunStatus,
+    format: row.format as 'CSV' | 'JSON',
+    numSequence: row.num_sequence,
+    horodate: new Date(row.horodate),
+    attempts: row.attempts,
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: toDate(row.lease_expires_at),
+    lastError: row.last_error,
+    requestedBy: row.requested_by,
+    createdAt: new Date(row.created_at),
+    completedAt: toDate(row.completed_at),
+  };
+}
+
+export interface NewRun {
+  subscriptionId: number;
+  windowStart: Date;
+  windowEnd: Date;
+  rebuild: number;
+  status: 'pending' | 'empty';
+  format: 'CSV' | 'JSON';
+  numSequence: number | null;
+  horodate: Date;
+  requestedBy: string | null;
+  createdAt: Date;
+}
+
+/** Publication runs: the scheduler's bookkeeping and the workers' queue (claims with leases). */
+export class PublicationRunRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly engine: Engine,
+  ) {}
+
+  async find(id: number): Promise<PublicationRunRecord | undefined> {
+    const row = await this.db.selectFrom('publication_run').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  /** Inserts a run unless its (subscription, window, rebuild) already exists; returns its id or undefined. */
+  async insertIfAbsent(run: NewRun): Promise<number | undefined> {
+    const row = await this.db
+      .insertInto('publication_run')
+      .values({
+        subscription_id: run.subscriptionId,
+        window_start: run.windowStart.toISOString(),
+        window_end: run.windowEnd.toISOString(),
+        rebuild: run.rebuild,
+        status: run.status,
+        format: run.format,
+        num_sequence: run.numSequence,
+        horodate: run.horodate.toISOString(),
+        attempts: 0,
+        requested_by: run.requestedBy,
+        created_at: run.createdAt.toISOString(),
+        completed_at: run.status === 'empty' ? run.createdAt.toISOString() : null,
+      })
+      .onConflict((oc) => oc.columns(['subscription_id', 'window_start', 'rebuild']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return row?.id;
+  }
+
+  /** Start of the latest scheduled (non-rebuild) window of a subscription: the scheduler's frontier. */
+  async latestScheduledWindow(subscriptionId: number): Promise<Date | undefined> {
+    const row = await this.db
+      .selectFrom('publication_run')
+      .select((eb) => eb.fn.max('window_start').as('start'))
+      .where('subscription_id', '=', subscriptionId)
+      .where('rebuild', '=', 0)
+      .executeTakeFirst();
+    return row?.start ? new Date(row.start) : undefined;
+  }
+
+  async maxSequence(subscriptionId: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('publication_run')
+      .select((eb) => eb.fn.max('num_sequence').as('n'))
+      .where('subscription_id', '=', subscriptionId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async maxRebuild(subscriptionId: number, windowStart: Date): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('publication_run')
+      .select((eb) => eb.fn.max('rebuild').as('n'))
+      .where('subscription_id', '=', subscriptionId)
+      .where('window_start', '=', windowStart.toISOString())
+      .executeTakeFirst();
+    return row?.n === null || row?.n === undefined ? undefined : Number(row.n);
+  }
+
+  /**
+   * Claims the oldest runnable run: pending and not held back, or running with an expired lease (its
+   * worker died). PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent workers take different runs;
+   * SQLite: the write transaction serialises claims.
+   */
+  async claimNext(owner: string, now: Date, leaseMs: number, onlyRunId?: number): Promise<PublicationRunRecord | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const nowIso = now.toISOString();
+      let query = trx
+        .selectFrom('publication_run')
+        .select('id')
+        .where((eb) =>
+          eb.or([
+            eb.and([
+              eb('status', '=', 'pending'),
+              eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', nowIso)]),
+            ]),
+            eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<=', nowIso)]),
+          ]),
+        )
+        .orderBy('window_start')
+        .orderBy('id')
+        .limit(1);
+      if (onlyRunId !== undefined) query = query.where('id', '=', onlyRunId);
+      if (this.engine === 'postgres') query = query.forUpdate().skipLocked();
+      const candidate = await query.executeTakeFirst();
+      if (!candidate) return undefined;
+      const updated = await trx
+        .updateTable('publication_run')
+        .set({
+          status: 'running',
+          lease_owner: owner,
+          lease_expires_at: new Date(now.getTime() + leaseMs).toISOString(),
+          attempts: sql<number>`attempts + 1`,
+        })
+        .where('id', '=', candidate.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toRecord(updated);
+    });
+  }
+
+  /** Extends the lease of a run this owner still holds; false when it was lost. */
+  async extendLease(id: number, owner: string, until: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('publication_run')
+      .set({ lease_expires_at: until.toISOString() })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Marks the run done if this owner still holds it; false otherwise (someone else finished it). */
+  async complete(id: number, owner: string, now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('publication_run')
+      .set({ status: 'done', completed_at: now.toISOString(), lease_owner: null, lease_expires_at: null, last_error: null })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Gives a failed attempt back to the queue after `retryAt`, or marks it failed for good. */
+  async release(id: number, owner: string, error: string, retryAt: Date | null): Promise<void> {
+    await this.db
+      .updateTable('publication_run')
+      .set({
+        status: retryAt === null ? 'failed' : 'pending',
+        lease_owner: null,
+        lease_expires_at: retryAt === null ? null : retryAt.toISOString(),
+        last_error: error.slice(0, 2000),
+      })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  async listForSubscription(subscriptionId: number): Promise<PublicationRunRecord[]> {
+    const rows = await this.db
+      .selectFrom('publication_run')
+      .selectAll()
+      .where('subscription_id', '=', subscriptionId)
+      .orderBy('window_start')
+      .orderBy('rebuild')
+      .execute();
+    return rows.map(toRecord);
+  }
+}

@@ -1,0 +1,236 @@
+import type { Db } from './database.js';
+
+export interface PublicationRecord {
+  id: number;
+  runId: number;
+  subscriptionId: number;
+  entrepriseId: number;
+  siren: string;
+  codeFlux: string;
+  dataType: string;
+  frequency: string;
+  format: string;
+  category: string;
+  windowStart: Date;
+  windowEnd: Date;
+  createdAt: Date;
+  archiveName: string;
+  innerName: string;
+  size: number;
+  sha256: string;
+  storageKey: string;
+  numSequence: number;
+  idDemande: string;
+  prmCount: number;
+  pointCount: number;
+}
+
+export type NewPublication = Omit<PublicationRecord, 'id'>;
+
+type PublicationRow = {
+  id: number;
+  run_id: number;
+  subscription_id: number;
+  entreprise_id: number;
+  siren: string;
+  code_flux: string;
+  data_type: string;
+  frequency: string;
+  format: string;
+  category: string;
+  window_start: string;
+  window_end: string;
+  created_at: string;
+  archive_name: string;
+  inner_name: string;
+  size: number;
+  sha256: string;
+  storage_key: string;
+  num_sequence: number;
+  id_demande: string;
+  prm_count: number;
+  point_count: number;
+};
+
+export function toPublicationRecord(row: PublicationRow): PublicationRecord {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    subscriptionId: row.subscription_id,
+    entrepriseId: row.entreprise_id,
+    siren: row.siren,
+    codeFlux: row.code_flux,
+    dataType: row.data_type,
+    frequency: row.frequency,
+    format: row.format,
+    category: row.category,
+    windowStart: new Date(row.window_start),
+    windowEnd: new Date(row.window_end),
+    createdAt: new Date(row.created_at),
+    archiveName: row.archive_name,
+    innerName: row.inner_name,
+    size: Number(row.size),
+    sha256: row.sha256,
+    storageKey: row.storage_key,
+    numSequence: row.num_sequence,
+    idDemande: row.id_demande,
+    prmCount: row.prm_count,
+    pointCount: row.point_count,
+  };
+}
+
+/** Filters of "Recherche de flux"; every search is scoped to SIRENs the caller may see. */
+export interface PublicationSearch {
+  sirens: readonly string[];
+  siren?: string;
+  /** Publication (creation) instants, `[from, to)`. */
+  createdFrom?: Date;
+  createdTo?: Date;
+  frequency?: string;
+  fileName?: string;
+  dataType?: string;
+  contractNumber?: string;
+  prm?: string;
+  limit: number;
+  offset: number;
+}
+
+/** The archive rows: what was published, for whom, with what, and where the sealed file lies. */
+export class PublicationRepository {
+  constructor(private readonly db: Db) {}
+
+  async insert(publication: NewPublication, prms: ReadonlyArray<{ prm: string; contractNumber: string }>): Promise<number> {
+    const row = await this.db
+      .insertInto('publication')
+      .values({
+        run_id: publication.runId,
+        subscription_id: publication.subscriptionId,
+        entreprise_id: publication.entrepriseId,
+        siren: publication.siren,
+        code_flux: publication.codeFlux,
+        data_type: publication.dataType,
+        frequency: publication.frequency,
+        format: publication.format,
+        category: publication.category,
+        window_start: publication.windowStart.toISOString(),
+        window_end: publication.windowEnd.toISOString(),
+        created_at: publication.createdAt.toISOString(),
+        archive_name: publication.archiveName,
+        inner_name: publication.innerName,
+        size: publication.size,
+        sha256: publication.sha256,
+        storage_key: publication.storageKey,
+        num_sequence: publication.numSequence,
+        id_demande: publication.idDemande,
+        prm_count: publication.prmCount,
+        point_count: publication.pointCount,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    for (let i = 0; i < prms.length; i += 500) {
+      const chunk = prms.slice(i, i + 500);
+      await this.db
+        .insertInto('publication_prm')
+        .values(chunk.map((p) => ({ publication_id: row.id, prm: p.prm, contract_number: p.contractNumber })))
+        .execute();
+    }
+    return row.id;
+  }
+
+  async find(id: number): Promise<PublicationRecord | undefined> {
+    const row = await this.db.selectFrom('publication').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toPublicationRecord(row);
+  }
+
+  async findByRun(runId: number): Promise<PublicationRecord | undefined> {
+    const row = await this.db.selectFrom('publication').selectAll().where('run_id', '=', runId).executeTakeFirst();
+    return row && toPublicationRecord(row);
+  }
+
+  /** Scoped lookup: a publication outside the caller's SIRENs is simply not found. */
+  async findVisible(id: number, entrepriseId: number, sirens: readonly string[]): Promise<PublicationRecord | undefined> {
+    if (sirens.length === 0) return undefined;
+    const row = await this.db
+      .selectFrom('publication')
+      .selectAll()
+      .where('id', '=', id)
+      .where('entreprise_id', '=', entrepriseId)
+      .where('siren', 'in', [...sirens])
+      .executeTakeFirst();
+    return row && toPublicationRecord(row);
+  }
+
+  async prmsOf(publicationId: number): Promise<Array<{ prm: string; contractNumber: string }>> {
+    const rows = await this.db
+      .selectFrom('publication_prm')
+      .select(['prm', 'contract_number'])
+      .where('publication_id', '=', publicationId)
+      .orderBy('prm')
+      .execute();
+    return rows.map((r) => ({ prm: r.prm, contractNumber: r.contract_number }));
+  }
+
+  async search(filters: PublicationSearch): Promise<{ total: number; items: PublicationRecord[] }> {
+    if (filters.sirens.length === 0) return { total: 0, items: [] };
+    let query = this.db.selectFrom('publication as p').where('p.siren', 'in', [...filters.sirens]);
+    if (filters.siren) query = query.where('p.siren', '=', filters.siren);
+    if (filters.createdFrom) query = query.where('p.created_at', '>=', filters.createdFrom.toISOString());
+    if (filters.createdTo) query = query.where('p.created_at', '<', filters.createdTo.toISOString());
+    if (filters.frequency) query = query.where('p.frequency', '=', filters.frequency);
+    if (filters.dataType) query = query.where('p.data_type', '=', filters.dataType);
+    if (filters.fileName) {
+      const name = filters.fileName;
+      query = query.where((eb) => eb.or([eb('p.archive_name', '=', name), eb('p.inner_name', '=', name)]));
+    }
+    if (filters.prm) {
+      const prm = filters.prm;
+      query = query.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('publication_prm as pp')
+            .select('pp.prm')
+            .whereRef('pp.publication_id', '=', 'p.id')
+            .where('pp.prm', '=', prm),
+        ),
+      );
+    }
+    if (filters.contractNumber) {
+      const contract = filters.contractNumber;
+      query = query.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('publication_prm as pc')
+            .select('pc.prm')
+            .whereRef('pc.publication_id', '=', 'p.id')
+            .where('pc.contract_number', '=', contract),
+        ),
+      );
+    }
+    const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await query
+      .selectAll('p')
+      .orderBy('p.created_at', 'desc')
+      .orderBy('p.id', 'desc')
+      .limit(filters.limit)
+      .offset(filters.offset)
+      .execute();
+    return { total: Number(total.n), items: rows.map(toPublicationRecord) };
+  }
+
+  /** Publications created before `before`, oldest first, for the retention job. */
+  async listCreatedBefore(before: Date, limit: number): Promise<PublicationRecord[]> {
+    const rows = await this.db
+      .selectFrom('publication')
+      .selectAll()
+      .where('created_at', '<', before.toISOString())
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+    return rows.map(toPublicationRecord);
+  }
+
+  async delete(id: number): Promise<void> {
+    await this.db.deleteFrom('publication_prm').where('publication_id', '=', id).execute();
+    await this.db.deleteFrom('publication').where('id', '=', id).execute();
+  }
+}
