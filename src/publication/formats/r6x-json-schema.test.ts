@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import Ajv from 'ajv-draft-04';
+import AjvDraft04 from 'ajv-draft-04';
 import { collectText, r63Block, r64Block, r6xHeader } from '../../../test/support/r6x-fixtures.js';
 import { writeR63Json } from './r63-json.writer.js';
 import { writeR64Json } from './r64-json.writer.js';
@@ -26,6 +26,8 @@ function everyItem(schema: unknown): unknown {
   return out;
 }
 
+// CommonJS module: under NodeNext its default import is module.exports, whose `default` is the class.
+const Ajv = AjvDraft04.default;
 const ajv = new Ajv({ strict: false, allErrors: true });
 const R63 = fromReference('Enedis.SGE.JSON.0532.Flux.R63Xv1.1.0.json');
 const R64 = fromReference('Enedis.SGE.JSON.0533.Flux.R64Xv1.1.0.json');
