@@ -7,6 +7,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import yauzl from 'yauzl';
+import { collectText, r64Block, r6xHeader } from '../../../test/support/r6x-fixtures.js';
+import { writeR64Csv } from '../formats/r64-csv.writer.js';
 import { writeZip } from './zip.writer.js';
 
 async function bytesOf(stream: Readable): Promise<Buffer> {
@@ -133,5 +135,17 @@ describe('zip writer', () => {
     const atStop = produced;
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.ok(produced - atStop <= 2, `kept producing after the consumer stopped (${atStop} → ${produced})`);
+  });
+});
+
+describe('zip writer with an R6X writer', () => {
+  it('packs a CSV file as the writer streams it', async () => {
+    const header = r6xHeader('R64B');
+    const blocks = [r64Block('04586283707648', 'B'), r64Block('04586283707649', 'B')];
+    const expected = await collectText(writeR64Csv(header, blocks));
+    const [entry] = await unzipWithYauzl(
+      await bytesOf(writeZip(NAME, writeR64Csv(header, blocks), HORODATE)),
+    );
+    assert.equal(entry!.content.toString('utf8'), expected);
   });
 });
