@@ -28,6 +28,8 @@ export const ERROR_STATUS = {
   ATTACHMENT_OVERLAP: 409,
   NOT_FOUND: 404,
   INTERNAL: 500,
+  R6X_CONTENT_INVALID: 500,
+  PUBLICATION_NAME_INVALID: 500,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

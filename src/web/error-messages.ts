@@ -12,6 +12,9 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
     `Le fichier ${p.source} a été refusé : ${p.count} ligne(s) en erreur, rien n'a été importé.`,
   NOT_FOUND: () => 'Ressource introuvable.',
   INTERNAL: () => 'Une erreur interne est survenue. Veuillez réessayer plus tard.',
+  R6X_CONTENT_INVALID: () =>
+    "Le fichier de publication n'a pas pu être constitué : les données à publier sont incohérentes.",
+  PUBLICATION_NAME_INVALID: () => "Le nom du fichier de publication n'a pas pu être constitué.",
 };
 
 export function frenchMessage(error: AppError): string {
