@@ -83,9 +83,8 @@ export async function seedUser(
 ): Promise<{ user: UserRecord; token: string }> {
   const now = options.now ?? new Date('2026-01-01T00:00:00Z');
   const entreprises = new EntrepriseRepository(handle.db);
-  let entreprise = await entreprises.findByName(options.entreprise);
+  const entreprise = await entreprises.findByName(options.entreprise);
   const entrepriseId = entreprise?.id ?? (await entreprises.insert(options.entreprise, now));
-  entreprise = await entreprises.findById(entrepriseId);
   for (const siren of options.sirens ?? []) {
     if (!(await entreprises.findSiren(siren))) await entreprises.insertSiren(siren, entrepriseId, now);
   }
