@@ -20,6 +20,7 @@ import { OutboxMailer } from '../notification/outbox.mailer.js';
 import { NO_CHANNELS, type SubscriptionChannelLookup } from '../subscriptions/subscription.service.js';
 import type { ApiContext } from './api/api-context.js';
 import { API_ROUTE_MODULES } from './api/index.js';
+import { csrfBindingOf } from './csrf-binding.js';
 import { frenchMessage } from './error-messages.js';
 import './guards.js';
 import { registerHealthRoute } from './routes/health.route.js';
@@ -120,10 +121,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto' },
     // Tokens are bound to the session (its hash), so a token from another session is refused.
     csrfOpts: { hmacKey: createHmac('sha256', deps.config.masterKey).update('csrf').digest() },
-    getUserInfo: (request: FastifyRequest) => {
-      const principal = request.principal;
-      return principal?.kind === 'user' && principal.via === 'session' ? principal.sessionIdHash : '';
-    },
+    getUserInfo: csrfBindingOf,
   });
   await app.register(rateLimit, { global: false });
   await app.register(swagger, {

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -128,6 +129,11 @@ export function bearer(token: string): Record<string, string> {
 
 export function json<T = unknown>(response: LightMyRequestResponse): T {
   return JSON.parse(response.body) as T;
+}
+
+/** A client address of its own, so the per-address login rate limit does not couple tests. */
+export function randomAddress(): string {
+  return `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
 }
 
 /** Session cookie and CSRF token after a JSON login. */

@@ -4,6 +4,7 @@ import { LoginService } from '../../auth/login.service.js';
 import { hashSecret } from '../../auth/secret-token.js';
 import { AppError } from '../../domain/app-error.js';
 import { UserManagementService } from '../../users/user-management.service.js';
+import { csrfBindingOf } from '../csrf-binding.js';
 import { currentUser } from '../guards.js';
 import type { ApiRouteModule } from './api-context.js';
 import { AUTH_ERRORS, ErrorBody, UserView, userView } from './api-schemas.js';
@@ -24,9 +25,7 @@ export function sessionCookieOptions(expires?: Date) {
 
 /** A CSRF token bound to the caller's session (empty binding before login). */
 export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply): string {
-  const principal = request.principal;
-  const userInfo = principal?.kind === 'user' && principal.via === 'session' ? principal.sessionIdHash : '';
-  return reply.generateCsrf({ userInfo });
+  return reply.generateCsrf({ userInfo: csrfBindingOf(request) });
 }
 
 const Me = Type.Object({
