@@ -190,10 +190,8 @@ export class UserManagementService {
     if (perimeter === null) return;
     const own = await new EntrepriseRepository(this.db).sirensOf(actor.entrepriseId);
     const unknown = perimeter.find((siren) => !own.includes(siren));
-    if (unknown !== undefined) {
-      throw new AppError('INVALID_SIREN', `SIREN ${unknown} is not one of the entreprise`, {
-        value: unknown,
-      });
-    }
+    // Another entreprise's SIREN is answered like a SIREN that does not exist.
+    if (unknown !== undefined)
+      throw new AppError('NOT_FOUND', `SIREN ${unknown} is not one of the entreprise`);
   }
 }
