@@ -82,7 +82,9 @@ export class LoginService {
     if (state) await throttle.clear(email);
     const session = issueSecret();
     const expiresAt = new Date(now.getTime() + SESSION_DURATION_MS);
-    await new SessionRepository(this.db).insert({
+    const sessions = new SessionRepository(this.db);
+    await sessions.deleteExpired(now);
+    await sessions.insert({
       idHash: session.hash,
       userId: user.id,
       createdAt: now,

@@ -48,6 +48,7 @@ export const ERROR_STATUS = {
   INVALID_INVITATION: 400,
   UNSUPPORTED_MEDIA_TYPE: 415,
   CUSTOMER_ONLY: 403,
+  CONCURRENT_CHANGE: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

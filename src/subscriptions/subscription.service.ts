@@ -135,6 +135,23 @@ export class SubscriptionService {
     actor: AuditActor,
     now: Date,
   ): Promise<GridChange[]> {
+    try {
+      return await this.applyGridOnce(scope, edits, actor, now);
+    } catch (error) {
+      // Another save of the same grid committed first (the live-subscription unique index).
+      if (isUniqueViolation(error)) {
+        throw new AppError('CONCURRENT_CHANGE', 'the grid was changed concurrently', {}, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private async applyGridOnce(
+    scope: { entrepriseId: number; siren: string; category: Category },
+    edits: readonly GridEdit[],
+    actor: AuditActor,
+    now: Date,
+  ): Promise<GridChange[]> {
     return this.db.transaction().execute(async (trx) => {
       const subscriptions = new SubscriptionRepository(trx);
       const audit = new AuditRepository(trx);
@@ -253,6 +270,11 @@ export class SubscriptionService {
       return changes;
     });
   }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 function describe(subscription: SubscriptionRecord): Record<string, string> {

@@ -32,6 +32,8 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
   FORBIDDEN_HABILITATION: (p) =>
     `Vous n'avez pas l'habilitation nécessaire (${HABILITATION_LABELS[String(p.habilitation)] ?? p.habilitation}).`,
   CUSTOMER_ONLY: () => 'Cette fonction est réservée aux utilisateurs des entreprises clientes.',
+  CONCURRENT_CHANGE: () =>
+    'Ces données ont été modifiées en même temps par quelqu’un d’autre : rechargez la page et recommencez.',
   OPERATOR_ONLY: () => "Cette fonction est réservée à l'exploitant.",
   SELF_RIGHTS_WIDENING: () => 'Vous ne pouvez pas étendre vos propres droits.',
   PERIMETER_BEYOND_OWN: () => 'Vous ne pouvez pas attribuer un périmètre de SIREN plus large que le vôtre.',

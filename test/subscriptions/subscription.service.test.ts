@@ -222,6 +222,9 @@ describeEachEngine('subscription service', (ctx) => {
       service().applyGrid(scope, edits, ACTOR, T0),
     ]);
     assert.ok(results.some((r) => r.status === 'fulfilled'));
+    for (const r of results) {
+      if (r.status === 'rejected') assert.equal((r.reason as AppError).code, 'CONCURRENT_CHANGE');
+    }
     const live = await new SubscriptionRepository(ctx.handle.db).listLive('552100554', 'B');
     assert.equal(live.filter((s) => s.dataType === 'CDC_BRUTE' && s.frequency === 'H').length, 1);
   });
