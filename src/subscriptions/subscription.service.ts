@@ -15,6 +15,7 @@ import {
 } from '../domain/catalog.js';
 import type { Category } from '../domain/identifiers.js';
 import {
+  checkChannelAssociationAllowed,
   checkFormatAllowed,
   effectiveAtFor,
   isCsvAllowed,
@@ -121,6 +122,25 @@ export class SubscriptionService {
       };
     });
     return { siren, category, prmCount, csvAllowed: isCsvAllowed(prmCount), lines };
+  }
+
+  /**
+   * The subscription a channel is about to be associated with ("Gérer la publication"): of this
+   * entreprise (else NOT_FOUND) and effective (else SUBSCRIPTION_NOT_YET_EFFECTIVE / SUBSCRIPTION_ENDED).
+   */
+  async requireChannelAssociable(
+    entrepriseId: number,
+    subscriptionId: number,
+    now: Date,
+  ): Promise<SubscriptionRecord> {
+    const subscription = await new SubscriptionRepository(this.db).findInEntreprise(
+      entrepriseId,
+      subscriptionId,
+    );
+    if (!subscription)
+      throw new AppError('NOT_FOUND', `no subscription ${subscriptionId} in this entreprise`);
+    checkChannelAssociationAllowed(subscription, now);
+    return subscription;
   }
 
   /**

@@ -112,6 +112,24 @@ describeEachEngine('subscription service', (ctx) => {
     );
   });
 
+  it('allows channel association only once effective, and only within the entreprise', async () => {
+    const line = (await service().readGrid('356000000', 'B', T0)).lines[0]!;
+    const early = await rejection(
+      service().requireChannelAssociable(cent, line.subscriptionId!, new Date(T0.getTime() + H72 - 1000)),
+    );
+    assert.equal(early.code, 'SUBSCRIPTION_NOT_YET_EFFECTIVE');
+    const ok = await service().requireChannelAssociable(
+      cent,
+      line.subscriptionId!,
+      new Date(T0.getTime() + H72),
+    );
+    assert.equal(ok.id, line.subscriptionId);
+    const foreign = await rejection(
+      service().requireChannelAssociable(centUn, line.subscriptionId!, new Date(T0.getTime() + H72)),
+    );
+    assert.equal(foreign.code, 'NOT_FOUND');
+  });
+
   it('unsubscribes at once and restarts the 72 h on resubscription, keeping the ended row', async () => {
     const t1 = new Date(T0.getTime() + 5 * H72);
     const scope = { entrepriseId: cent, siren: '356000000', category: 'B' as const };

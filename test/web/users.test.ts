@@ -69,6 +69,10 @@ describeEachEngine('users, habilitations and authorization', (ctx) => {
       lines: [{ dataType: 'INDEX', frequency: 'Q', subscribed: true, format: 'CSV' }],
     });
     assert.equal(put.statusCode, 200, put.body);
+    const line = json<{ lines: Array<{ status: string; statusLabel: string }> }>(put).lines[0]!;
+    assert.equal(line.status, 'PENDING');
+    // Requested 2026-03-02 09:00 UTC: effective 72 h later, shown in Paris time.
+    assert.equal(line.statusLabel, 'En cours de prise en compte — effective le 05/03/2026 à 10h00');
     for (const response of [
       await call(services.token, 'PATCH', `/api/v1/users/${reader.user.id}`, {
         habilitations: ['CONSULTATION', 'GESTION_SERVICES_DONNEES'],

@@ -5,6 +5,7 @@ import { PrmRepository } from '../../db/prm.repository.js';
 import { SubscriptionRepository } from '../../db/subscription.repository.js';
 import { parisDayOf } from '../../subscriptions/paris-day.js';
 import { SubscriptionService, type Grid } from '../../subscriptions/subscription.service.js';
+import { parisDateTime } from '../error-messages.js';
 import { currentUser } from '../guards.js';
 import type { ApiRouteModule } from './api-context.js';
 import { AUTH_ERRORS, ErrorBody, IdParams } from './api-schemas.js';
@@ -42,6 +43,9 @@ const GridView = Type.Object({
         Type.Literal('EFFECTIVE'),
         Type.Literal('ENDED'),
       ]),
+      statusLabel: Type.String({
+        description: 'French, e.g. "En cours de prise en compte — effective le …"',
+      }),
       requestedAt: Instant,
       effectiveAt: Instant,
       channels: Type.Array(Type.Object({ id: Type.Integer(), label: Type.String() })),
@@ -49,11 +53,20 @@ const GridView = Type.Object({
   ),
 });
 
+/** The grid's status column, as the portal shows it. */
+function statusLabel(line: Grid['lines'][number]): string {
+  if (line.status === 'PENDING' && line.effectiveAt) {
+    return `En cours de prise en compte — effective le ${parisDateTime(line.effectiveAt.toISOString())}`;
+  }
+  return line.status === 'EFFECTIVE' ? 'Effectif' : line.status === 'ENDED' ? 'Résilié' : 'Non souscrit';
+}
+
 function gridView(grid: Grid) {
   return {
     ...grid,
     lines: grid.lines.map((line) => ({
       ...line,
+      statusLabel: statusLabel(line),
       requestedAt: line.requestedAt?.toISOString() ?? null,
       effectiveAt: line.effectiveAt?.toISOString() ?? null,
     })),
