@@ -84,4 +84,81 @@ export interface Schema {
   prm_curve_collection: PrmCurveCollectionTable;
   app_user: AppUserTable;
   audit_log: AuditLogTable;
+  subscription: SubscriptionTable;
+  subscription_format_change: SubscriptionFormatChangeTable;
+  operator: OperatorTable;
+  user_session: UserSessionTable;
+  api_token: ApiTokenTable;
+  login_throttle: LoginThrottleTable;
+  user_invitation: UserInvitationTable;
+}
+
+/** One subscription of a SIREN; ended rows are kept. `format` is the latest requested format. */
+export interface SubscriptionTable {
+  id: Generated<number>;
+  entreprise_id: number;
+  siren: string;
+  category: string;
+  data_type: string;
+  frequency: string;
+  format: string;
+  /** Stable identifier used in the published file names (R6X `idDemande`). */
+  id_demande: string;
+  requested_at: string;
+  effective_at: string;
+  ended_at: string | null;
+  requested_by: string;
+}
+
+export interface SubscriptionFormatChangeTable {
+  id: Generated<number>;
+  subscription_id: number;
+  format: string;
+  from_at: string;
+  cause: string;
+}
+
+export interface OperatorTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string | null;
+  active: number;
+  created_at: string;
+}
+
+export interface UserSessionTable {
+  /** SHA-256 (hex) of the random session id the cookie carries. */
+  id_hash: string;
+  user_id: number;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface ApiTokenTable {
+  id: Generated<number>;
+  user_id: number | null;
+  operator_id: number | null;
+  name: string;
+  token_hash: string;
+  /** First characters of the token, shown in listings to recognise it. */
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface LoginThrottleTable {
+  email: string;
+  failures: number;
+  last_failure_at: string;
+  locked_until: string | null;
+}
+
+export interface UserInvitationTable {
+  id: Generated<number>;
+  user_id: number;
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
 }
