@@ -108,8 +108,11 @@ function toView(row: ChannelRow): ChannelView {
 
 /** The fields an audit entry shows: the view minus volatile parts (never a secret). */
 function auditView(row: ChannelRow): Record<string, unknown> {
-  const { lastTest: _lastTest, createdAt: _createdAt, updatedAt: _updatedAt, ...rest } = toView(row);
-  return rest;
+  const view: Partial<ChannelView> = toView(row);
+  delete view.lastTest;
+  delete view.createdAt;
+  delete view.updatedAt;
+  return view;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import {
   ensureDir,
@@ -27,10 +28,9 @@ export interface FtpServer {
 
 /** Finds `count` consecutive free ports for the passive range (random base, retried). */
 async function freeRange(count: number): Promise<[number, number]> {
-  const { createServer } = await import('node:net');
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 40_000 + Math.floor(Math.random() * 20_000);
-    const servers: import('node:net').Server[] = [];
+    const servers: Server[] = [];
     let ok = true;
     for (let port = base; port < base + count && ok; port++) {
       ok = await new Promise<boolean>((resolve) => {
