@@ -27,6 +27,8 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
   HOST_KEY_MISMATCH: () =>
     "La clé d'hôte du serveur SFTP a changé depuis le premier test : la connexion est refusée.",
   DELIVERY_FAILED: (p) => `L'envoi a échoué : ${p.reason}.`,
+  SUBSCRIPTION_NOT_YET_EFFECTIVE: (p) =>
+    `En cours de prise en compte — l'abonnement sera effectif le ${new Date(String(p.effectiveAt)).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' })} : les canaux pourront être associés à partir de cette date.`,
 };
 
 export function frenchMessage(error: AppError): string {
