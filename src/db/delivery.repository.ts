@@ -81,30 +81,40 @@ export class DeliveryRepository {
   }
 
   /**
-   * Claims up to `limit` due rows for `owner` until `leaseUntil`, counting the attempt. PostgreSQL:
-   * `FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint rows without waiting. SQLite: one
-   * UPDATE … RETURNING statement, atomic under the database write lock.
+   * Claims up to `limit` due rows for `owner` until `leaseUntil`, counting the attempt. PostgreSQL: the
+   * due rows are locked in a CTE with `FOR UPDATE SKIP LOCKED` (a CTE runs once; an `IN (subquery …
+   * LIMIT n)` may be re-evaluated and claim more than n), so concurrent workers take disjoint rows
+   * without waiting. SQLite: one UPDATE … RETURNING statement, atomic under the database write lock.
+   * Both re-check "still due" on the row they update.
    */
   async claimDue(owner: string, now: Date, leaseUntil: Date, limit: number): Promise<DeliveryRow[]> {
     const at = now.toISOString();
-    const lock = this.handle.engine === 'postgres' ? sql`for update skip locked` : sql``;
-    const result = await sql<DeliveryRow>`
-      update delivery set
+    const set = sql`
         status = 'delivering',
         lease_owner = ${owner},
         lease_expires_at = ${leaseUntil.toISOString()},
         attempts = attempts + 1,
-        first_attempt_at = coalesce(first_attempt_at, ${at})
-      where id in (
-        select id from delivery
-        where (status = 'pending' and next_attempt_at <= ${at})
-           or (status = 'delivering' and lease_expires_at <= ${at})
-        order by next_attempt_at, id
-        limit ${limit}
-        ${lock}
-      )
-      and ((status = 'pending' and next_attempt_at <= ${at})
-           or (status = 'delivering' and lease_expires_at <= ${at}))
+        first_attempt_at = coalesce(first_attempt_at, ${at})`;
+    const due = sql`((status = 'pending' and next_attempt_at <= ${at})
+           or (status = 'delivering' and lease_expires_at <= ${at}))`;
+    if (this.handle.engine === 'postgres') {
+      const result = await sql<DeliveryRow>`
+        with claimable as (
+          select id from delivery where ${due}
+          order by next_attempt_at, id
+          limit ${limit}
+          for update skip locked
+        )
+        update delivery set ${set}
+        from claimable
+        where delivery.id = claimable.id
+        returning delivery.*`.execute(this.db);
+      return result.rows;
+    }
+    const result = await sql<DeliveryRow>`
+      update delivery set ${set}
+      where id in (select id from delivery where ${due} order by next_attempt_at, id limit ${limit})
+        and ${due}
       returning *`.execute(this.db);
     return result.rows;
   }

@@ -286,6 +286,43 @@ describeEachEngine('dispatcher', (ctx) => {
     );
   });
 
+  if (ctx.engine === 'postgres') {
+    it('lets a second worker claim other rows while the first claim is still open (SKIP LOCKED)', async () => {
+      const dir = userWritableDir(sshd);
+      const channelId = await activeServerChannel('sftp', dir);
+      const repository = new DeliveryRepository(ctx.handle);
+      for (let id = 2000; id < 2010; id++) {
+        await repository.createForPublication(id, entrepriseId, [channelId], clock.now());
+      }
+      const second = openDatabase(parseDatabaseUrl(ctx.url));
+      const lease = new Date(START.getTime() + 60_000);
+      try {
+        await ctx.handle.db.transaction().execute(async (trx) => {
+          const mine = await new DeliveryRepository({ db: trx, engine: 'postgres' }).claimDue(
+            'a',
+            clock.now(),
+            lease,
+            5,
+          );
+          // The first claim is not committed: its rows are locked. The second worker must neither wait
+          // for them nor take them.
+          const theirs = await Promise.race([
+            new DeliveryRepository(second).claimDue('b', clock.now(), lease, 10),
+            sleep(5000).then(() => {
+              throw new Error('the second claim waited for the first one');
+            }),
+          ]);
+          assert.equal(mine.length, 5);
+          assert.equal(theirs.length, 5);
+          const ids = new Set([...mine, ...theirs].map((r) => r.id));
+          assert.equal(ids.size, 10, 'disjoint claims');
+        });
+      } finally {
+        await second.destroy();
+      }
+    });
+  }
+
   it('takes over a row whose worker died, and the dead worker cannot record a result afterwards', async () => {
     const dir = userWritableDir(sshd);
     const channelId = await activeServerChannel('sftp', dir);
