@@ -46,6 +46,21 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
   WEAK_PASSWORD: (p) => `Le mot de passe doit compter au moins ${p.min} caractères.`,
   INVALID_INVITATION: () => "Le lien d'invitation est invalide, expiré ou déjà utilisé.",
   UNSUPPORTED_MEDIA_TYPE: (p) => `Type de contenu non accepté (attendu : ${p.expected}).`,
+  INVALID_ENCRYPTION_KEY: () => 'La clé de chiffrement doit compter 64 caractères hexadécimaux.',
+  DECRYPTION_FAILED: () =>
+    'Le fichier ne peut pas être déchiffré avec cette clé (mauvaise clé ou fichier non chiffré).',
+  MASTER_KEY_MISMATCH: () => 'Une donnée protégée est illisible. Contactez le support.',
+  HABILITATION_REQUIRED: () => "Cette action nécessite l'habilitation « Gestion des Services de données ».",
+  PASSWORD_CONFIRMATION_FAILED: () => 'Mot de passe incorrect : la clé ne peut pas être affichée.',
+  CHANNEL_INVALID: (p) => `Le canal est invalide : ${p.reason}.`,
+  CHANNEL_NOT_ACTIVABLE: (p) =>
+    p.kind === 'email'
+      ? "Cette adresse e-mail n'a pas encore été confirmée par le lien qui lui a été envoyé."
+      : "Ce serveur ne peut être activé qu'après un test réussi.",
+  CONFIRMATION_TOKEN_INVALID: () => 'Ce lien de confirmation est invalide, déjà utilisé ou expiré.',
+  HOST_KEY_MISMATCH: () =>
+    "La clé d'hôte du serveur SFTP a changé depuis le premier test : la connexion est refusée.",
+  DELIVERY_FAILED: (p) => `L'envoi a échoué : ${p.reason}.`,
 };
 
 const HABILITATION_LABELS: Readonly<Record<string, string>> = {
