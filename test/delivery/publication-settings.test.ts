@@ -51,7 +51,7 @@ describeEachEngine('publication settings', (ctx) => {
         assert.equal(error.code, 'SUBSCRIPTION_NOT_YET_EFFECTIVE');
         assert.match(
           frenchMessage(error),
-          /En cours de prise en compte — l'abonnement sera effectif le 30\/03\/2026 12:00:00/,
+          /en cours de prise en compte : il sera effectif le 30\/03\/2026 à 12h00/,
         );
         return true;
       },
