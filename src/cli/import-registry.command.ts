@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { AppError } from '../domain/app-error.js';
+import { LoggingNotifier } from '../notification/logging.notifier.js';
 import { importRegistryCsv } from '../registry/registry-import.js';
+import { enforceJsonAboveLimit } from '../subscriptions/json-above-limit.js';
 import { openContext } from './context.js';
 
 export function registerImportRegistryCommand(program: Command): void {
@@ -19,7 +21,7 @@ export function registerImportRegistryCommand(program: Command): void {
           `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
         );
       }
-      const { database, clock } = await openContext({ quiet: true });
+      const { database, clock, logger } = await openContext({ quiet: true });
       try {
         const r = await importRegistryCsv(database.db, text, {
           source: file,
@@ -32,6 +34,16 @@ export function registerImportRegistryCommand(program: Command): void {
             `${r.attachmentsCreated + r.attachmentsUpdated} attachment(s) created or changed, ` +
             `${r.collectionPeriodsCreated} curve collection(s) enabled, ${r.linesUnchanged} line(s) unchanged\n`,
         );
+        // A SIREN that grew past 100 PRMs may no longer publish CSV.
+        const switched = await enforceJsonAboveLimit(database.db, {
+          now: clock.now(),
+          notifier: new LoggingNotifier(logger),
+        });
+        for (const { subscription, prmCount } of switched) {
+          process.stdout.write(
+            `subscription ${subscription.idDemande} (SIREN ${subscription.siren}, ${subscription.dataType} ${subscription.frequency}) switched to JSON: ${prmCount} PRMs\n`,
+          );
+        }
       } finally {
         await database.destroy();
       }

@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { toAppError } from '../domain/app-error.js';
+import { registerCreateOperatorCommand } from './create-operator.command.js';
+import { registerDecryptCommand } from './decrypt.command.js';
 import { registerImportRegistryCommand } from './import-registry.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
 import { registerSeedDemoCommand } from './seed-demo.command.js';
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerSeedDemoCommand(program);
   registerImportRegistryCommand(program);
+  registerCreateOperatorCommand(program);
+  registerDecryptCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -32,6 +32,9 @@ export function openDatabase(url: DatabaseUrl, options: { poolSize?: number } = 
     return { db, engine: 'sqlite', destroy: () => db.destroy() };
   }
   const pool = new pg.Pool({ connectionString: url.url, max: options.poolSize ?? 10 });
+  // An idle connection closed by the server (restart, admin command) must not crash the process:
+  // the pool drops it and opens a new one on the next query.
+  pool.on('error', (error) => process.emitWarning(`PostgreSQL idle connection lost: ${error.message}`));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return { db, engine: 'postgres', destroy: () => db.destroy() };
 }

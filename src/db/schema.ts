@@ -76,6 +76,80 @@ export interface AuditLogTable {
   after_value: string | null;
 }
 
+export type ChannelKind = 'email' | 'sftp' | 'ftps' | 'ftp';
+export type ChannelStatus = 'ACTIF' | 'INACTIF';
+
+/** A delivery channel of an entreprise. `secret_sealed` is encrypted with the master key. */
+export interface ChannelTable {
+  id: Generated<number>;
+  entreprise_id: number;
+  kind: ChannelKind;
+  label: string;
+  email: string | null;
+  host: string | null;
+  port: number | null;
+  username: string | null;
+  remote_dir: string | null;
+  auth_kind: 'password' | 'key' | null;
+  secret_sealed: string | null;
+  /** SFTP: `SHA256:<base64>` of the host key, pinned at the first successful test. */
+  host_key_fingerprint: string | null;
+  allow_self_signed: number;
+  insecure_acknowledged: number;
+  status: ChannelStatus;
+  /** SHA-256 hex of the e-mail confirmation token (the token itself is only in the mail). */
+  confirmation_token_hash: string | null;
+  confirmation_expires_at: string | null;
+  confirmed_at: string | null;
+  last_test_at: string | null;
+  last_test_ok: number | null;
+  /** JSON: the steps of the last test. */
+  last_test_result: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Versions of an entreprise's customer encryption key, sealed with the master key. */
+export interface CustomerKeyTable {
+  id: Generated<number>;
+  entreprise_id: number;
+  version: number;
+  key_sealed: string;
+  created_at: string;
+  retired_at: string | null;
+}
+
+/** Channels receiving a subscription's publications (subscription_id: no foreign key, see 0004). */
+export interface SubscriptionChannelTable {
+  subscription_id: number;
+  channel_id: number;
+  created_at: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivering' | 'delivered' | 'failed';
+
+/** One attempt series of sending a publication to a channel; re-sends are new rows (resend_seq > 0). */
+export interface DeliveryTable {
+  id: Generated<number>;
+  publication_id: number;
+  channel_id: number;
+  entreprise_id: number;
+  resend_seq: number;
+  status: DeliveryStatus;
+  attempts: number;
+  first_attempt_at: string | null;
+  next_attempt_at: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  last_error: string | null;
+  delivered_at: string | null;
+  key_version: number | null;
+  /** JSON: what the transport reported (remote path, size, message id). */
+  receipt: string | null;
+  requested_by: string | null;
+  created_at: string;
+}
+
 export interface Schema {
   entreprise: EntrepriseTable;
   siren: SirenTable;
@@ -84,4 +158,85 @@ export interface Schema {
   prm_curve_collection: PrmCurveCollectionTable;
   app_user: AppUserTable;
   audit_log: AuditLogTable;
+  subscription: SubscriptionTable;
+  subscription_format_change: SubscriptionFormatChangeTable;
+  operator: OperatorTable;
+  user_session: UserSessionTable;
+  api_token: ApiTokenTable;
+  login_throttle: LoginThrottleTable;
+  user_invitation: UserInvitationTable;
+  channel: ChannelTable;
+  customer_key: CustomerKeyTable;
+  subscription_channel: SubscriptionChannelTable;
+  delivery: DeliveryTable;
+}
+
+/** One subscription of a SIREN; ended rows are kept. `format` is the latest requested format. */
+export interface SubscriptionTable {
+  id: Generated<number>;
+  entreprise_id: number;
+  siren: string;
+  category: string;
+  data_type: string;
+  frequency: string;
+  format: string;
+  /** Stable identifier used in the published file names (R6X `idDemande`). */
+  id_demande: string;
+  requested_at: string;
+  effective_at: string;
+  ended_at: string | null;
+  requested_by: string;
+}
+
+export interface SubscriptionFormatChangeTable {
+  id: Generated<number>;
+  subscription_id: number;
+  format: string;
+  from_at: string;
+  cause: string;
+}
+
+export interface OperatorTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string | null;
+  active: number;
+  created_at: string;
+}
+
+export interface UserSessionTable {
+  /** SHA-256 (hex) of the random session id the cookie carries. */
+  id_hash: string;
+  user_id: number;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface ApiTokenTable {
+  id: Generated<number>;
+  user_id: number | null;
+  operator_id: number | null;
+  name: string;
+  token_hash: string;
+  /** First characters of the token, shown in listings to recognise it. */
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface LoginThrottleTable {
+  email: string;
+  failures: number;
+  last_failure_at: string;
+  locked_until: string | null;
+}
+
+export interface UserInvitationTable {
+  id: Generated<number>;
+  user_id: number;
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
 }

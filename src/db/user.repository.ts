@@ -91,4 +91,29 @@ export class UserRepository {
       .executeTakeFirstOrThrow();
     return row.id;
   }
+
+  async find(id: number): Promise<UserRecord | undefined> {
+    const row = await this.db.selectFrom('app_user').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async setPasswordHash(id: number, passwordHash: string): Promise<void> {
+    await this.db.updateTable('app_user').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+  }
+
+  /** Changes rights and activity; the caller checks the rules (`checkRightsChange`). */
+  async updateRights(
+    id: number,
+    change: { habilitations: Habilitation[]; sirenPerimeter: string[] | null; active: boolean },
+  ): Promise<void> {
+    await this.db
+      .updateTable('app_user')
+      .set({
+        habilitations: JSON.stringify(change.habilitations),
+        siren_perimeter: change.sirenPerimeter === null ? null : JSON.stringify(change.sirenPerimeter),
+        active: change.active ? 1 : 0,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
 }

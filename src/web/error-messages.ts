@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { AppError, ErrorCode } from '../domain/app-error.js';
 
 /** French messages shown to customers, by error code. Built at the edge only. */
@@ -12,8 +13,70 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
     `Le fichier ${p.source} a été refusé : ${p.count} ligne(s) en erreur, rien n'a été importé.`,
   NOT_FOUND: () => 'Ressource introuvable.',
   INTERNAL: () => 'Une erreur interne est survenue. Veuillez réessayer plus tard.',
+  R6X_CONTENT_INVALID: () =>
+    "Le fichier de publication n'a pas pu être constitué : les données à publier sont incohérentes.",
+  PUBLICATION_NAME_INVALID: () => "Le nom du fichier de publication n'a pas pu être constitué.",
+  CSV_NOT_ALLOWED_OVER_100_PRM: (p) =>
+    `Le format CSV n'est pas disponible : le SIREN compte ${p.count} PRM dans cette catégorie (plus de ${p.limit}), seul le format JSON est possible.`,
+  SUBSCRIPTION_NOT_YET_EFFECTIVE: (p) =>
+    `L'abonnement est en cours de prise en compte : il sera effectif le ${parisDateTime(String(p.effectiveAt))}. Il ne peut pas encore être associé à un canal.`,
+  SUBSCRIPTION_ENDED: () => "L'abonnement a été résilié.",
+  NOT_IN_CATALOG: (p) =>
+    `L'abonnement « ${p.dataType} / ${p.frequency} » n'existe pas pour cette catégorie de compteurs.`,
+  DUPLICATE_GRID_LINE: (p) =>
+    `L'abonnement « ${p.dataType} / ${p.frequency} » figure deux fois dans la grille.`,
+  UNAUTHENTICATED: () => 'Veuillez vous connecter.',
+  INVALID_CREDENTIALS: () => 'Adresse e-mail ou mot de passe incorrect.',
+  ACCOUNT_LOCKED: (p) =>
+    `Trop de tentatives de connexion échouées : le compte est verrouillé jusqu'au ${parisDateTime(String(p.until))}.`,
+  RATE_LIMITED: () => 'Trop de requêtes. Veuillez patienter avant de réessayer.',
+  CSRF_INVALID: () =>
+    'Le jeton de sécurité du formulaire est absent ou invalide. Rechargez la page et réessayez.',
+  FORBIDDEN_HABILITATION: (p) =>
+    `Vous n'avez pas l'habilitation nécessaire (${HABILITATION_LABELS[String(p.habilitation)] ?? p.habilitation}).`,
+  CUSTOMER_ONLY: () => 'Cette fonction est réservée aux utilisateurs des entreprises clientes.',
+  CONCURRENT_CHANGE: () =>
+    'Ces données ont été modifiées en même temps par quelqu’un d’autre : rechargez la page et recommencez.',
+  OPERATOR_ONLY: () => "Cette fonction est réservée à l'exploitant.",
+  SELF_RIGHTS_WIDENING: () => 'Vous ne pouvez pas étendre vos propres droits.',
+  PERIMETER_BEYOND_OWN: () => 'Vous ne pouvez pas attribuer un périmètre de SIREN plus large que le vôtre.',
+  LAST_USER_MANAGER: () =>
+    "Impossible : l'entreprise doit garder au moins un utilisateur actif habilité à la gestion des utilisateurs.",
+  EMAIL_TAKEN: (p) => `L'adresse e-mail ${p.email} est déjà utilisée.`,
+  WEAK_PASSWORD: (p) => `Le mot de passe doit compter au moins ${p.min} caractères.`,
+  INVALID_INVITATION: () => "Le lien d'invitation est invalide, expiré ou déjà utilisé.",
+  UNSUPPORTED_MEDIA_TYPE: (p) => `Type de contenu non accepté (attendu : ${p.expected}).`,
+  INVALID_ENCRYPTION_KEY: () => 'La clé de chiffrement doit compter 64 caractères hexadécimaux.',
+  DECRYPTION_FAILED: () =>
+    'Le fichier ne peut pas être déchiffré avec cette clé (mauvaise clé ou fichier non chiffré).',
+  MASTER_KEY_MISMATCH: () => 'Une donnée protégée est illisible. Contactez le support.',
+  HABILITATION_REQUIRED: () => "Cette action nécessite l'habilitation « Gestion des Services de données ».",
+  PASSWORD_CONFIRMATION_FAILED: () => 'Mot de passe incorrect : la clé ne peut pas être affichée.',
+  CHANNEL_INVALID: (p) => `Le canal est invalide : ${p.reason}.`,
+  CHANNEL_NOT_ACTIVABLE: (p) =>
+    p.kind === 'email'
+      ? "Cette adresse e-mail n'a pas encore été confirmée par le lien qui lui a été envoyé."
+      : "Ce serveur ne peut être activé qu'après un test réussi.",
+  CONFIRMATION_TOKEN_INVALID: () => 'Ce lien de confirmation est invalide, déjà utilisé ou expiré.',
+  HOST_KEY_MISMATCH: () =>
+    "La clé d'hôte du serveur SFTP a changé depuis le premier test : la connexion est refusée.",
+  DELIVERY_FAILED: (p) => `L'envoi a échoué : ${p.reason}.`,
 };
 
+const HABILITATION_LABELS: Readonly<Record<string, string>> = {
+  GESTION_UTILISATEURS: 'Gestion des utilisateurs',
+  GESTION_SERVICES_DONNEES: 'Gestion des services de données',
+  CONSULTATION: 'Consultation',
+};
+
+/** `12/03/2026 à 14h05`, Paris time. */
+export function parisDateTime(iso: string): string {
+  const date = DateTime.fromISO(iso, { zone: 'Europe/Paris' });
+  return date.isValid ? date.toFormat("dd/MM/yyyy 'à' HH'h'mm") : iso;
+}
+
+/** The French message of an error; a rule broken on one line of a grid names that line first. */
 export function frenchMessage(error: AppError): string {
-  return MESSAGES[error.code]?.(error.params) ?? error.detail;
+  const message = MESSAGES[error.code]?.(error.params) ?? error.detail;
+  return error.params.line === undefined ? message : `Ligne ${error.params.line} : ${message}`;
 }

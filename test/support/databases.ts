@@ -80,9 +80,6 @@ export function describeEachEngine(
       before(async () => {
         database = await createTestDatabase(engine);
       });
-      after(async () => {
-        await database?.drop();
-      });
       suite({
         engine,
         get handle() {
@@ -93,6 +90,10 @@ export function describeEachEngine(
           if (!database) throw new Error('database not ready');
           return database.url;
         },
+      });
+      // Registered after the suite's own hooks, so it runs after them (servers closed first).
+      after(async () => {
+        await database?.drop();
       });
     });
   }

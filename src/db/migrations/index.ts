@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Engine } from '../database.js';
 import * as m0001 from './0001-registry.js';
+import * as m0003 from './0003-accounts-subscriptions.js';
+import * as m0004 from './0004-channels-delivery.js';
 
 /**
  * Numbered migrations, applied in order on both engines. Never edit one that has landed: add the next.
@@ -8,4 +10,8 @@ import * as m0001 from './0001-registry.js';
  */
 export const MIGRATIONS: ReadonlyArray<
   readonly [string, (db: Kysely<unknown>, engine: Engine) => Promise<void>]
-> = [['0001-registry', m0001.up]];
+> = [
+  ['0001-registry', m0001.up],
+  ['0003-accounts-subscriptions', m0003.up],
+  ['0004-channels-delivery', m0004.up],
+];

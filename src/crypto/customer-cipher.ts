@@ -1,0 +1,83 @@
+import { createCipheriv, createDecipheriv, randomBytes, type Decipher } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { AppError } from '../domain/app-error.js';
+
+/**
+ * The distributor's file scheme (DESIGN.md "Encryption"): AES-256-CBC, PKCS#7 padding, a random 16-byte IV
+ * written as the first 16 bytes, the zip archive as plaintext. Existing decoders and
+ * `openssl enc -d -aes-256-cbc -K <key> -iv <first 16 bytes hex>` read it.
+ */
+const ALGORITHM = 'aes-256-cbc';
+const IV_LENGTH = 16;
+
+function checkKey(key: Buffer): void {
+  if (key.length !== 32) {
+    throw new AppError('INVALID_ENCRYPTION_KEY', 'the key must be 32 bytes (64 hexadecimal characters)');
+  }
+}
+
+/** Encrypts a stream: writes a fresh random IV, then the ciphertext. */
+export function encryptStream(key: Buffer): Transform {
+  checkKey(key);
+  const iv = randomBytes(IV_LENGTH);
+  const cipher = createCipheriv(ALGORITHM, key, iv);
+  let ivWritten = false;
+  const writeIv = (stream: Transform) => {
+    if (!ivWritten) {
+      stream.push(iv);
+      ivWritten = true;
+    }
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      writeIv(this);
+      callback(null, cipher.update(chunk));
+    },
+    flush(callback: TransformCallback) {
+      writeIv(this);
+      callback(null, cipher.final());
+    },
+  });
+}
+
+function decryptionFailed(cause?: unknown): AppError {
+  return new AppError(
+    'DECRYPTION_FAILED',
+    'the file cannot be decrypted with this key (wrong key, or the file is not an encrypted publication)',
+    {},
+    { cause },
+  );
+}
+
+/**
+ * Decrypts a stream written by `encryptStream`. A wrong key surfaces at the end (bad padding) as
+ * `DECRYPTION_FAILED`: callers writing a file must write to a temporary name and rename on success.
+ */
+export function decryptStream(key: Buffer): Transform {
+  checkKey(key);
+  let header = Buffer.alloc(0);
+  let decipher: Decipher | undefined;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      try {
+        if (!decipher) {
+          header = Buffer.concat([header, chunk]);
+          if (header.length < IV_LENGTH) return callback();
+          decipher = createDecipheriv(ALGORITHM, key, header.subarray(0, IV_LENGTH));
+          chunk = header.subarray(IV_LENGTH);
+        }
+        callback(null, decipher.update(chunk));
+      } catch (error) {
+        callback(decryptionFailed(error));
+      }
+    },
+    flush(callback: TransformCallback) {
+      if (!decipher) return callback(decryptionFailed());
+      try {
+        callback(null, decipher.final());
+      } catch (error) {
+        callback(decryptionFailed(error));
+      }
+    },
+  });
+}

@@ -1,0 +1,216 @@
+import { sql, type Selectable } from 'kysely';
+import type { DatabaseHandle } from './database.js';
+import type { DeliveryTable } from './schema.js';
+
+export type DeliveryRow = Selectable<DeliveryTable>;
+
+/**
+ * Delivery rows and their leases. A row is due when it is `pending` and its next attempt has come, or
+ * `delivering` with an expired lease (its worker died). Every state change after a claim is guarded by
+ * the lease owner, so a worker that lost its lease cannot overwrite another's result.
+ */
+export class DeliveryRepository {
+  constructor(private readonly handle: Pick<DatabaseHandle, 'db' | 'engine'>) {}
+
+  private get db() {
+    return this.handle.db;
+  }
+
+  /** One normal delivery per (publication, channel): a second call, or a second scheduler, adds nothing. */
+  async createForPublication(
+    publicationId: number,
+    entrepriseId: number,
+    channelIds: readonly number[],
+    now: Date,
+  ): Promise<void> {
+    if (channelIds.length === 0) return;
+    await this.db
+      .insertInto('delivery')
+      .values(
+        channelIds.map((channelId) => ({
+          publication_id: publicationId,
+          channel_id: channelId,
+          entreprise_id: entrepriseId,
+          resend_seq: 0,
+          status: 'pending' as const,
+          attempts: 0,
+          next_attempt_at: now.toISOString(),
+          created_at: now.toISOString(),
+        })),
+      )
+      .onConflict((oc) => oc.columns(['publication_id', 'channel_id', 'resend_seq']).doNothing())
+      .execute();
+  }
+
+  /** A re-send is a new row with the next sequence number; retries on a concurrent insert. */
+  async createResend(
+    publicationId: number,
+    entrepriseId: number,
+    channelId: number,
+    requestedBy: string,
+    now: Date,
+  ): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      const last = await this.db
+        .selectFrom('delivery')
+        .select((eb) => eb.fn.max('resend_seq').as('seq'))
+        .where('publication_id', '=', publicationId)
+        .where('channel_id', '=', channelId)
+        .executeTakeFirst();
+      try {
+        const row = await this.db
+          .insertInto('delivery')
+          .values({
+            publication_id: publicationId,
+            channel_id: channelId,
+            entreprise_id: entrepriseId,
+            resend_seq: Number(last?.seq ?? 0) + 1,
+            status: 'pending',
+            attempts: 0,
+            next_attempt_at: now.toISOString(),
+            requested_by: requestedBy,
+            created_at: now.toISOString(),
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        return row.id;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+      }
+    }
+  }
+
+  /**
+   * Claims up to `limit` due rows for `owner` until `leaseUntil`, counting the attempt. PostgreSQL: the
+   * due rows are locked in a CTE with `FOR UPDATE SKIP LOCKED` (a CTE runs once; an `IN (subquery …
+   * LIMIT n)` may be re-evaluated and claim more than n), so concurrent workers take disjoint rows
+   * without waiting. SQLite: one UPDATE … RETURNING statement, atomic under the database write lock.
+   * Both re-check "still due" on the row they update.
+   */
+  async claimDue(owner: string, now: Date, leaseUntil: Date, limit: number): Promise<DeliveryRow[]> {
+    const at = now.toISOString();
+    const set = sql`
+        status = 'delivering',
+        lease_owner = ${owner},
+        lease_expires_at = ${leaseUntil.toISOString()},
+        attempts = attempts + 1,
+        first_attempt_at = coalesce(first_attempt_at, ${at})`;
+    const due = sql`((status = 'pending' and next_attempt_at <= ${at})
+           or (status = 'delivering' and lease_expires_at <= ${at}))`;
+    if (this.handle.engine === 'postgres') {
+      const result = await sql<DeliveryRow>`
+        with claimable as (
+          select id from delivery where ${due}
+          order by next_attempt_at, id
+          limit ${limit}
+          for update skip locked
+        )
+        update delivery set ${set}
+        from claimable
+        where delivery.id = claimable.id
+        returning delivery.*`.execute(this.db);
+      return result.rows;
+    }
+    const result = await sql<DeliveryRow>`
+      update delivery set ${set}
+      where id in (select id from delivery where ${due} order by next_attempt_at, id limit ${limit})
+        and ${due}
+      returning *`.execute(this.db);
+    return result.rows;
+  }
+
+  /** True when this owner still held the lease and recorded the success. */
+  async markDelivered(
+    id: number,
+    owner: string,
+    result: { keyVersion: number; receipt: unknown },
+    now: Date,
+  ): Promise<boolean> {
+    const updated = await this.db
+      .updateTable('delivery')
+      .set({
+        status: 'delivered',
+        delivered_at: now.toISOString(),
+        key_version: result.keyVersion,
+        receipt: JSON.stringify(result.receipt),
+        last_error: null,
+        lease_owner: null,
+        lease_expires_at: null,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'delivering')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
+  }
+
+  async markRetry(
+    id: number,
+    owner: string,
+    failure: { error: string; nextAttemptAt: Date; keyVersion: number | null },
+  ): Promise<boolean> {
+    const updated = await this.db
+      .updateTable('delivery')
+      .set({
+        status: 'pending',
+        last_error: failure.error,
+        next_attempt_at: failure.nextAttemptAt.toISOString(),
+        key_version: failure.keyVersion,
+        lease_owner: null,
+        lease_expires_at: null,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'delivering')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
+  }
+
+  async markFailed(id: number, owner: string, error: string, keyVersion: number | null): Promise<boolean> {
+    const updated = await this.db
+      .updateTable('delivery')
+      .set({
+        status: 'failed',
+        last_error: error,
+        key_version: keyVersion,
+        lease_owner: null,
+        lease_expires_at: null,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'delivering')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
+  }
+
+  async findInEntreprise(entrepriseId: number, id: number): Promise<DeliveryRow | undefined> {
+    return this.db
+      .selectFrom('delivery')
+      .selectAll()
+      .where('id', '=', id)
+      .where('entreprise_id', '=', entrepriseId)
+      .executeTakeFirst();
+  }
+
+  async listForPublication(publicationId: number): Promise<DeliveryRow[]> {
+    return this.db
+      .selectFrom('delivery')
+      .selectAll()
+      .where('publication_id', '=', publicationId)
+      .orderBy('id')
+      .execute();
+  }
+
+  async listForEntreprise(
+    entrepriseId: number,
+    options: { status?: DeliveryRow['status']; limit?: number; offset?: number } = {},
+  ): Promise<DeliveryRow[]> {
+    let query = this.db.selectFrom('delivery').selectAll().where('entreprise_id', '=', entrepriseId);
+    if (options.status) query = query.where('status', '=', options.status);
+    return query
+      .orderBy('id', 'desc')
+      .limit(options.limit ?? 100)
+      .offset(options.offset ?? 0)
+      .execute();
+  }
+}

@@ -1,0 +1,93 @@
+import type { Clock } from '../clock.js';
+import { AuditRepository } from '../db/audit.repository.js';
+import { ChannelRepository } from '../db/channel.repository.js';
+import type { DatabaseHandle } from '../db/database.js';
+import { DeliveryRepository, type DeliveryRow } from '../db/delivery.repository.js';
+import { SubscriptionChannelRepository } from '../db/subscription-channel.repository.js';
+import { AppError } from '../domain/app-error.js';
+import { requireDataManager, type ServiceActor } from '../domain/service-actor.js';
+
+/**
+ * Creating and reading delivery rows. The publication runner calls `scheduleForPublication` once a
+ * publication is archived; routes call `resend` and the listings.
+ */
+export class DeliveryService {
+  constructor(
+    private readonly handle: Pick<DatabaseHandle, 'db' | 'engine'>,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * One normal delivery per active channel of the subscription; calling it again (a resumed run, a
+   * second scheduler) adds nothing. Returns the channel ids scheduled.
+   */
+  async scheduleForPublication(input: {
+    publicationId: number;
+    entrepriseId: number;
+    subscriptionId: number;
+  }): Promise<number[]> {
+    const channelIds = await new SubscriptionChannelRepository(this.handle.db).activeChannelIds(
+      input.subscriptionId,
+    );
+    await new DeliveryRepository(this.handle).createForPublication(
+      input.publicationId,
+      input.entrepriseId,
+      channelIds,
+      this.clock.now(),
+    );
+    return channelIds;
+  }
+
+  /**
+   * Re-sends an archived publication to one active channel of the actor's entreprise: a new row, the
+   * original stays as it was. The caller has checked that the publication belongs to the entreprise.
+   */
+  async resend(
+    actor: ServiceActor,
+    input: { publicationId: number; channelId: number },
+  ): Promise<DeliveryRow> {
+    requireDataManager(actor);
+    const channel = await new ChannelRepository(this.handle.db).findInEntreprise(
+      actor.entrepriseId,
+      input.channelId,
+    );
+    if (!channel) throw new AppError('NOT_FOUND', `channel ${input.channelId} not found`);
+    if (channel.status !== 'ACTIF') {
+      throw new AppError('CHANNEL_NOT_ACTIVABLE', `channel ${input.channelId} is inactive`, {
+        kind: channel.kind,
+      });
+    }
+    const now = this.clock.now();
+    const deliveries = new DeliveryRepository(this.handle);
+    const id = await deliveries.createResend(
+      input.publicationId,
+      actor.entrepriseId,
+      input.channelId,
+      actor.label,
+      now,
+    );
+    await new AuditRepository(this.handle.db).append(
+      {
+        actor: { type: actor.type, id: actor.id, label: actor.label },
+        entrepriseId: actor.entrepriseId,
+        action: 'delivery.resend-requested',
+        target: `delivery:${id}`,
+        after: { publicationId: input.publicationId, channelId: input.channelId },
+      },
+      now,
+    );
+    return (await deliveries.findInEntreprise(actor.entrepriseId, id))!;
+  }
+
+  async list(
+    actor: ServiceActor,
+    options: { status?: DeliveryRow['status']; limit?: number; offset?: number } = {},
+  ): Promise<DeliveryRow[]> {
+    return new DeliveryRepository(this.handle).listForEntreprise(actor.entrepriseId, options);
+  }
+
+  async forPublication(actor: ServiceActor, publicationId: number): Promise<DeliveryRow[]> {
+    const rows = await new DeliveryRepository(this.handle).listForPublication(publicationId);
+    return rows.filter((row) => row.entreprise_id === actor.entrepriseId);
+  }
+}

@@ -1,0 +1,70 @@
+import type { Readable } from 'node:stream';
+import type { ChannelKind } from '../../db/schema.js';
+
+/** The encrypted file to send, as the dispatcher prepared it. */
+export interface DeliveryFile {
+  /** Name on the server or of the attachment: the publication's zip name. */
+  fileName: string;
+  /** Exact size in bytes of what `stream()` yields (checked against the remote size). */
+  size: number;
+  /** A fresh stream of the encrypted bytes; called once per delivery. */
+  stream(): Readable;
+  /** Portal link to the publication, for e-mails too large to attach. */
+  archiveUrl: string;
+  /** Version of the entreprise key the file is encrypted with, for the e-mail text. */
+  keyVersion: number;
+}
+
+/** A channel with its secret decrypted: only transports and the channel test ever see this. */
+export interface ChannelTarget {
+  id: number;
+  entrepriseId: number;
+  kind: ChannelKind;
+  label: string;
+  email: string | null;
+  host: string | null;
+  port: number | null;
+  username: string | null;
+  remoteDir: string | null;
+  authKind: 'password' | 'key' | null;
+  /** Password, or the PEM/OpenSSH private key when `authKind` is `key`. */
+  secret: string | null;
+  /** SFTP: pinned host key (`SHA256:…`); null only before the first successful test. */
+  hostKeyFingerprint: string | null;
+  allowSelfSigned: boolean;
+}
+
+/** What a successful delivery reports (stored as JSON on the delivery row). */
+export interface DeliveryReceipt {
+  /** Where the file went: a remote path, or an e-mail address. */
+  location: string;
+  size: number;
+  /** E-mail only: false when the file was too large and a link was sent instead. */
+  attached?: boolean;
+}
+
+export type TestStepName = 'connect' | 'write' | 'rename' | 'delete';
+
+export interface TestStep {
+  step: TestStepName;
+  ok: boolean;
+  /** English detail of the step (the server's error message on failure). */
+  message: string;
+}
+
+export interface ChannelTestReport {
+  ok: boolean;
+  steps: TestStep[];
+  /** SFTP: the host key the server presented. */
+  hostKeyFingerprint?: string;
+}
+
+/** Sends one file to one channel; throws an AppError (DELIVERY_FAILED, HOST_KEY_MISMATCH) on failure. */
+export interface DeliveryTransport {
+  deliver(file: DeliveryFile, channel: ChannelTarget): Promise<DeliveryReceipt>;
+}
+
+/** File-server transports can also be tested: connect, write under a temporary name, rename, delete. */
+export interface ServerTransport extends DeliveryTransport {
+  test(channel: ChannelTarget): Promise<ChannelTestReport>;
+}

@@ -1,0 +1,64 @@
+import { ChunkBuffer } from './chunk-buffer.js';
+import { R63Rules } from './r63.rules.js';
+import { checkR6xHeader } from './r6x-header.rules.js';
+import { formatR6xInteger } from './r6x-integer.js';
+import { r6xJsonPrologue } from './r6x-json-prologue.js';
+import {
+  categoryOfCodeFlux,
+  R63_UNITE,
+  type BlockSource,
+  type R63PrmBlock,
+  type R6xHeader,
+} from './r6x.types.js';
+
+/**
+ * Writes an R63 (load curve) JSON file as UTF-8 chunks, one PRM block at a time (guide §3.1; validates
+ * against Enedis.SGE.JSON.0532.Flux.R63Xv1.1.0). Compact JSON, no trailing newline. Per point: `v` is a
+ * string rounded to the nearest integer, `tc` only in BEST curves, `iv`/`ec` valued for category B and
+ * `null` for category A, as in the guide's example. Points whose value is null are left out.
+ */
+export async function* writeR63Json(
+  header: R6xHeader,
+  blocks: BlockSource<R63PrmBlock>,
+): AsyncGenerator<Buffer> {
+  checkR6xHeader(header, 'R63');
+  const rules = new R63Rules(categoryOfCodeFlux(header.codeFlux));
+  const linky = rules.category === 'B';
+  const periode = `"periode":{"dateDebut":"${header.dateDebut}","dateFin":"${header.dateFin}"}`;
+  const out = new ChunkBuffer();
+  out.push(r6xJsonPrologue(header));
+  let firstBlock = true;
+  for await (const block of blocks) {
+    const natures = rules.checkBlock(block);
+    const best = block.etapeMetier === 'BEST';
+    out.push(
+      `${firstBlock ? '' : ','}{"idPrm":"${block.idPrm}","etapeMetier":"${block.etapeMetier}",${periode},` +
+        `"modeCalcul":"MESURE","grandeur":[`,
+    );
+    firstBlock = false;
+    let firstGrandeur = true;
+    for (const g of block.grandeur) {
+      out.push(
+        `${firstGrandeur ? '' : ','}{"grandeurMetier":"${g.grandeurMetier}","grandeurPhysique":"${g.grandeurPhysique}",` +
+          `"unite":"${R63_UNITE[g.grandeurPhysique]}","points":[`,
+      );
+      firstGrandeur = false;
+      let sep = '';
+      for (const point of g.points) {
+        if (point.v === null) continue;
+        rules.checkPoint(point, natures, block.idPrm);
+        let text = `${sep}{"v":"${formatR6xInteger(point.v, 'v')}","d":"${point.d}","p":"${point.p}","n":"${point.n}"`;
+        if (best && point.tc != null) text += `,"tc":"${point.tc}"`;
+        text += linky ? `,"iv":${point.iv ?? null},"ec":${point.ec ?? null}}` : ',"iv":null,"ec":null}';
+        out.push(text);
+        sep = ',';
+        if (out.full) yield out.take();
+      }
+      out.push(']}');
+    }
+    out.push(']}');
+    if (out.full) yield out.take();
+  }
+  out.push(']}');
+  yield out.take();
+}

@@ -1,0 +1,30 @@
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/database.js';
+import type { Mailer } from '../../notification/mailer.js';
+import type { Notifier } from '../../notification/notifier.js';
+import type { SubscriptionChannelLookup } from '../../subscriptions/subscription.service.js';
+
+/** What route modules receive besides the Fastify instance. */
+export interface ApiContext {
+  db: Db;
+  clock: Clock;
+  mailer: Mailer;
+  notifier: Notifier;
+  channels: SubscriptionChannelLookup;
+  /** Names the session cookie and signs CSRF tokens to the session. */
+  sessionCookie: string;
+}
+
+export type ApiApp = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** One area of the API (`/api/v1/...`): registers its routes on `app`. */
+export type ApiRouteModule = (app: ApiApp, context: ApiContext) => void;

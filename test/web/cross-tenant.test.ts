@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import type { InjectOptions } from 'fastify';
+import { SubscriptionService } from '../../src/subscriptions/subscription.service.js';
+import { describeEachEngine } from '../support/databases.js';
+import { seedEntreprise } from '../support/registry-fixtures.js';
+import { bearer, json, seedUser, startTestServer, type TestServer } from '../support/web.js';
+
+/** What entreprise Y owns; X's user must never reach any of it. */
+interface Foreign {
+  userId: number;
+  tokenId: number;
+  subscriptionId: number;
+  siren: string;
+  /** Strings that must never appear in an answer to X. */
+  markers: string[];
+}
+
+type Request = InjectOptions;
+
+/**
+ * How each route is checked when X's user (all habilitations) calls it:
+ * - `public`: reachable without authentication, returns no tenant data (login, health, OpenAPI);
+ * - `operator`: refused to customer users (403);
+ * - `foreign`: called with Y's ids, must answer 404;
+ * - `own`: acts on or lists the caller's own data only: the answer contains nothing of Y.
+ */
+type Check =
+  | { kind: 'public' }
+  | { kind: 'operator'; request: Request }
+  | { kind: 'foreign'; request: (y: Foreign) => Request }
+  | { kind: 'own'; request: (y: Foreign) => Request };
+
+/**
+ * One entry per route the server registers. A new route without an entry fails this test: add the
+ * entry when you add the route, with Y's ids where the route takes ids.
+ */
+const ROUTE_CHECKS: Record<string, Check> = {
+  'GET /healthz': { kind: 'public' },
+  'GET /login': { kind: 'public' },
+  'POST /login': { kind: 'public' },
+  'GET /invitation': { kind: 'public' },
+  'POST /invitation': { kind: 'public' },
+  'GET /api/openapi.json': { kind: 'public' },
+  'POST /api/v1/auth/login': { kind: 'public' },
+  'POST /api/v1/auth/invitation': { kind: 'public' },
+  'POST /api/v1/auth/logout': {
+    kind: 'own',
+    request: () => ({ method: 'POST', url: '/api/v1/auth/logout' }),
+  },
+  'GET /api/v1/auth/me': { kind: 'own', request: () => ({ method: 'GET', url: '/api/v1/auth/me' }) },
+  'POST /api/v1/auth/password': {
+    kind: 'own',
+    request: () => ({
+      method: 'POST',
+      url: '/api/v1/auth/password',
+      payload: { currentPassword: 'wrong-password', newPassword: 'whatever-long-enough' },
+    }),
+  },
+  'GET /api/v1/tokens': { kind: 'own', request: () => ({ method: 'GET', url: '/api/v1/tokens' }) },
+  'POST /api/v1/tokens': {
+    kind: 'own',
+    request: () => ({ method: 'POST', url: '/api/v1/tokens', payload: { name: 'x' } }),
+  },
+  'DELETE /api/v1/tokens/:id': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'DELETE', url: `/api/v1/tokens/${y.tokenId}` }),
+  },
+  'GET /api/v1/users': { kind: 'own', request: () => ({ method: 'GET', url: '/api/v1/users' }) },
+  'GET /api/v1/users/:id': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/api/v1/users/${y.userId}` }),
+  },
+  'POST /api/v1/users': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: '/api/v1/users',
+      payload: {
+        email: 'intrus@x.fr',
+        displayName: 'Intrus',
+        habilitations: ['CONSULTATION'],
+        sirenPerimeter: [y.siren],
+        password: 'long-enough-password',
+      },
+    }),
+  },
+  'PATCH /api/v1/users/:id': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'PATCH', url: `/api/v1/users/${y.userId}`, payload: { active: false } }),
+  },
+  'GET /api/v1/sirens': { kind: 'own', request: () => ({ method: 'GET', url: '/api/v1/sirens' }) },
+  'GET /api/v1/sirens/:siren/subscriptions/:category': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/api/v1/sirens/${y.siren}/subscriptions/B` }),
+  },
+  'PUT /api/v1/sirens/:siren/subscriptions/:category': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'PUT',
+      url: `/api/v1/sirens/${y.siren}/subscriptions/B`,
+      payload: { lines: [{ dataType: 'INDEX', frequency: 'Q', subscribed: false }] },
+    }),
+  },
+  'GET /api/v1/subscriptions/:id': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/api/v1/subscriptions/${y.subscriptionId}` }),
+  },
+  'GET /api/v1/audit': { kind: 'own', request: () => ({ method: 'GET', url: '/api/v1/audit' }) },
+  'GET /api/v1/operator/entreprises': {
+    kind: 'operator',
+    request: { method: 'GET', url: '/api/v1/operator/entreprises' },
+  },
+  'POST /api/v1/registry': {
+    kind: 'operator',
+    request: {
+      method: 'POST',
+      url: '/api/v1/registry',
+      headers: { 'content-type': 'text/csv' },
+      payload: 'x',
+    },
+  },
+};
+
+describeEachEngine('tenant isolation over every route', (ctx) => {
+  let server: TestServer;
+  let xToken: string;
+  let yToken: string;
+  let y: Foreign;
+
+  before(async () => {
+    await seedEntreprise(ctx.handle.db, { name: 'Xenon SA', siren: '356000000', prms: 2, prefix: '111' });
+    await seedEntreprise(ctx.handle.db, { name: 'Yttrium SA', siren: '552100554', prms: 2, prefix: '222' });
+    server = await startTestServer(ctx.handle);
+    const everything = ['GESTION_UTILISATEURS', 'GESTION_SERVICES_DONNEES', 'CONSULTATION'] as const;
+    xToken = (
+      await seedUser(ctx.handle, {
+        entreprise: 'Xenon SA',
+        email: 'x@xenon.fr',
+        habilitations: [...everything],
+      })
+    ).token;
+    const yUser = await seedUser(ctx.handle, {
+      entreprise: 'Yttrium SA',
+      email: 'y@yttrium.fr',
+      habilitations: [...everything],
+    });
+    yToken = yUser.token;
+    const yTokens = json<Array<{ id: number }>>(
+      await server.app.inject({ method: 'GET', url: '/api/v1/tokens', headers: bearer(yToken) }),
+    );
+    const [change] = await new SubscriptionService(ctx.handle.db).applyGrid(
+      { entrepriseId: yUser.user.entrepriseId, siren: '552100554', category: 'B' },
+      [{ dataType: 'INDEX', frequency: 'Q', subscribed: true, format: 'CSV' }],
+      { type: 'user', id: String(yUser.user.id), label: 'y@yttrium.fr' },
+      server.clock.now(),
+    );
+    y = {
+      userId: yUser.user.id,
+      tokenId: yTokens[0]!.id,
+      subscriptionId: change!.subscription.id,
+      siren: '552100554',
+      markers: ['y@yttrium.fr', '552100554', 'Yttrium', change!.subscription.idDemande],
+    };
+  });
+  after(() => server.app.close());
+
+  it('has a scoping check for every registered route, and no stale one', () => {
+    const registered = server.app.registeredRoutes.map((r) => `${r.method} ${r.url}`);
+    const missing = registered.filter((route) => !(route in ROUTE_CHECKS));
+    assert.deepEqual(missing, [], `routes without an entry in ROUTE_CHECKS: ${missing.join(', ')}`);
+    const stale = Object.keys(ROUTE_CHECKS).filter((route) => !registered.includes(route));
+    assert.deepEqual(stale, [], 'entries for routes that no longer exist');
+  });
+
+  it("answers 404 to X's user on every route given Y's ids, and leaks nothing of Y elsewhere", async () => {
+    for (const [route, check] of Object.entries(ROUTE_CHECKS)) {
+      if (check.kind === 'public') continue;
+      const request = check.kind === 'operator' ? check.request : check.request(y);
+      const response = await server.app.inject({
+        ...request,
+        headers: { ...request.headers, ...bearer(xToken) },
+      });
+      if (check.kind === 'foreign') assert.equal(response.statusCode, 404, `${route}: ${response.body}`);
+      if (check.kind === 'operator') assert.equal(response.statusCode, 403, `${route}: ${response.body}`);
+      for (const marker of y.markers) {
+        assert.ok(!response.body.includes(marker), `${route} leaked "${marker}": ${response.body}`);
+      }
+    }
+  });
+
+  it("left Y's data untouched", async () => {
+    const grid = await server.app.inject({
+      method: 'GET',
+      url: '/api/v1/sirens/552100554/subscriptions/B',
+      headers: bearer(yToken),
+    });
+    assert.equal(grid.statusCode, 200, "Y's token still works");
+    assert.equal(json<{ lines: Array<{ subscribed: boolean }> }>(grid).lines[0]!.subscribed, true);
+    const user = await server.app.inject({
+      method: 'GET',
+      url: `/api/v1/users/${y.userId}`,
+      headers: bearer(yToken),
+    });
+    assert.equal(json<{ active: boolean }>(user).active, true);
+  });
+});
