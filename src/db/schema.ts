@@ -169,6 +169,9 @@ export interface Schema {
   customer_key: CustomerKeyTable;
   subscription_channel: SubscriptionChannelTable;
   delivery: DeliveryTable;
+  publication_run: PublicationRunTable;
+  publication: PublicationTable;
+  publication_prm: PublicationPrmTable;
 }
 
 /** One subscription of a SIREN; ended rows are kept. `format` is the latest requested format. */
@@ -239,4 +242,60 @@ export interface UserInvitationTable {
   created_at: string;
   expires_at: string;
   used_at: string | null;
+}
+
+/** One publication run: a (subscription, window) to publish, its fixed identity and its lease. */
+export interface PublicationRunTable {
+  id: Generated<number>;
+  subscription_id: number;
+  window_start: string;
+  window_end: string;
+  /** 0 for the scheduled run, 1, 2, … for rebuilds asked later. */
+  rebuild: Generated<number>;
+  /** `pending`, `running`, `done`, `empty` (nothing collected, no file), `failed`. */
+  status: string;
+  format: string;
+  num_sequence: number | null;
+  horodate: string;
+  attempts: Generated<number>;
+  lease_owner: string | null;
+  /** While running: the lease end; while pending: not before (retry backoff). */
+  lease_expires_at: string | null;
+  last_error: string | null;
+  requested_by: string | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
+/** The archive row of a published file (the file itself is sealed in archive storage). */
+export interface PublicationTable {
+  id: Generated<number>;
+  run_id: number;
+  subscription_id: number;
+  entreprise_id: number;
+  siren: string;
+  code_flux: string;
+  data_type: string;
+  frequency: string;
+  format: string;
+  category: string;
+  window_start: string;
+  window_end: string;
+  created_at: string;
+  archive_name: string;
+  inner_name: string;
+  size: number;
+  sha256: string;
+  storage_key: string;
+  num_sequence: number;
+  id_demande: string;
+  prm_count: number;
+  point_count: number;
+}
+
+/** PRMs (and their contract numbers) a publication covers, for the archive search. */
+export interface PublicationPrmTable {
+  publication_id: number;
+  prm: string;
+  contract_number: string;
 }

@@ -4,11 +4,10 @@ import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db, Engine } from '../db/database.js';
-import { DeliveryRepository } from '../db/delivery.repository.js';
 import { PrmRepository } from '../db/prm.repository.js';
 import { PublicationRunRepository, type PublicationRunRecord } from '../db/publication-run.repository.js';
 import { PublicationRepository } from '../db/publication.repository.js';
-import { SubscriptionChannelRepository } from '../db/subscription-channel.repository.js';
+import { DeliveryService } from '../delivery/delivery.service.js';
 import { AppError } from '../domain/app-error.js';
 import { parisTimestamp, type Frequency } from '../domain/publication-windows.js';
 import type { Category } from '../domain/identifiers.js';
@@ -224,13 +223,11 @@ async function publish(
       },
       [...contracts].map(([prm, contractNumber]) => ({ prm, contractNumber })),
     );
-    const channelIds = await new SubscriptionChannelRepository(trx).activeChannelIds(subscription.id);
-    await new DeliveryRepository({ db: trx, engine: deps.engine }).createForPublication(
+    await new DeliveryService({ db: trx, engine: deps.engine }, deps.clock).scheduleForPublication({
       publicationId,
-      subscription.entrepriseId,
-      channelIds,
-      now,
-    );
+      entrepriseId: subscription.entrepriseId,
+      subscriptionId: subscription.id,
+    });
     return publicationId;
   });
 }

@@ -3,6 +3,7 @@ import type { Engine } from '../database.js';
 import * as m0001 from './0001-registry.js';
 import * as m0003 from './0003-accounts-subscriptions.js';
 import * as m0004 from './0004-channels-delivery.js';
+import * as m0005 from './0005-publications.js';
 
 /**
  * Numbered migrations, applied in order on both engines. Never edit one that has landed: add the next.
@@ -14,4 +15,5 @@ export const MIGRATIONS: ReadonlyArray<
   ['0001-registry', m0001.up],
   ['0003-accounts-subscriptions', m0003.up],
   ['0004-channels-delivery', m0004.up],
+  ['0005-publications', m0005.up],
 ];
