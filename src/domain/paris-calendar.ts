@@ -170,7 +170,12 @@ export function midnightTimestamp(day: string): string {
 }
 
 /** Local calendar fields of an instant, for time classes. */
-export function localFields(instantMs: number): { month: number; weekday: number; hour: number; minute: number } {
+export function localFields(instantMs: number): {
+  month: number;
+  weekday: number;
+  hour: number;
+  minute: number;
+} {
   const dt = DateTime.fromMillis(instantMs, { zone: PARIS_ZONE });
   return { month: dt.month, weekday: dt.weekday, hour: dt.hour, minute: dt.minute };
 }

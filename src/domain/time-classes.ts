@@ -66,7 +66,11 @@ const classCache = new Map<string, Uint8Array>();
 /**
  * Time class of every point of a local day, as positions in the calendar's class list (cached).
  */
-export function dayTimeClasses(day: string, step: CurveStep | number, calendar: DistributorCalendar): Uint8Array {
+export function dayTimeClasses(
+  day: string,
+  step: CurveStep | number,
+  calendar: DistributorCalendar,
+): Uint8Array {
   const minutes = typeof step === 'number' ? step : stepMinutes(step);
   const key = `${day}|${minutes}|${calendar}`;
   let classes = classCache.get(key);

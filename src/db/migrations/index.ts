@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Engine } from '../database.js';
 import * as m0001 from './0001-registry.js';
+import * as m0002 from './0002-measurements.js';
 
 /**
  * Numbered migrations, applied in order on both engines. Never edit one that has landed: add the next.
@@ -8,4 +9,7 @@ import * as m0001 from './0001-registry.js';
  */
 export const MIGRATIONS: ReadonlyArray<
   readonly [string, (db: Kysely<unknown>, engine: Engine) => Promise<void>]
-> = [['0001-registry', m0001.up]];
+> = [
+  ['0001-registry', m0001.up],
+  ['0002-measurements', m0002.up],
+];
