@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { toAppError } from '../domain/app-error.js';
+import { registerGenerateCommand } from './generate.command.js';
 import { registerImportRegistryCommand } from './import-registry.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
 import { registerSeedDemoCommand } from './seed-demo.command.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerSeedDemoCommand(program);
   registerImportRegistryCommand(program);
+  registerGenerateCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
