@@ -28,6 +28,9 @@ export const ERROR_STATUS = {
   ATTACHMENT_OVERLAP: 409,
   NOT_FOUND: 404,
   INTERNAL: 500,
+  DECRYPTION_FAILED: 400,
+  IMPORT_REJECTED: 400,
+  UNKNOWN_PRM: 404,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
