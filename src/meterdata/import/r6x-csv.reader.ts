@@ -1,0 +1,156 @@
+import type { CurvePointInput, IndexReadingInput, MeasurementSink } from './measurement-sink.js';
+import { textLines } from './text-lines.js';
+
+/**
+ * R63 and R64 CSV (guide §3.2 and §4.2): one header line of column labels, then one line per point
+ * or reading, `;`-separated, `null` for an empty value. Columns are found by their label (accents and
+ * case ignored), so the R64 layout with or without the "Etape métier" column of the guide's example
+ * is read alike.
+ */
+export const R63_CSV_COLUMNS = [
+  'Identifiant PRM',
+  'Date de début',
+  'Date de fin',
+  'Grandeur physique',
+  'Grandeur métier',
+  'Etape métier',
+  'Unité',
+  'Horodate',
+  'Valeur',
+  'Nature',
+  'Pas',
+  'Indice de vraisemblance',
+  'Etat complémentaire',
+] as const;
+
+export const R64_CSV_COLUMNS = [
+  'Identifiant PRM',
+  'Date de début',
+  'Date de fin',
+  'Grandeur physique',
+  'Grandeur métier',
+  'Etape métier',
+  'Unité',
+  'Horodate',
+  'Contexte de relève',
+  'Type de relève',
+  'Motif de relève',
+  'Grille',
+  'Identifiant calendrier',
+  'Libellé calendrier',
+  'Identifiant classe temporelle',
+  'Libellé classe temporelle',
+  'Cadran',
+  'Valeur',
+  'Indice de vraisemblance',
+] as const;
+
+/** Optional columns: R64 without "Etape métier" (as in the guide's column list). */
+const OPTIONAL = new Set(['etape metier']);
+
+function normalise(label: string): string {
+  return label
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .trim();
+}
+
+const FIELD_COLUMN: Record<string, string> = {
+  idPrm: 'Identifiant PRM',
+  grandeurPhysique: 'Grandeur physique',
+  grandeurMetier: 'Grandeur métier',
+  etapeMetier: 'Etape métier',
+  unite: 'Unité',
+  d: 'Horodate',
+  v: 'Valeur',
+  n: 'Nature',
+  p: 'Pas',
+  tc: 'Type de complétion',
+  iv: 'Indice de vraisemblance',
+  ec: 'Etat complémentaire',
+  grille: 'Grille',
+  idCalendrier: 'Identifiant calendrier',
+  idClasseTemporelle: 'Identifiant classe temporelle',
+};
+
+/** Reads a CSV R63 or R64 file into the sink; returns which flux it was. */
+export async function readR6xCsv(
+  chunks: AsyncIterable<string>,
+  sink: MeasurementSink,
+): Promise<'R63' | 'R64'> {
+  let kind: 'R63' | 'R64' | undefined;
+  let column: Record<string, number> = {};
+  let width = 0;
+  let lineNumber = 0;
+  for await (const lines of textLines(chunks)) {
+    for (const line of lines) {
+      lineNumber++;
+      if (kind === undefined) {
+        const labels = line.split(';').map(normalise);
+        kind = labels.includes('nature') ? 'R63' : labels.includes('contexte de releve') ? 'R64' : undefined;
+        if (!kind)
+          sink.rejectNow('line 1', 'not an R63 or R64 CSV header (expected the column labels of the guide)');
+        const expected = (kind === 'R63' ? R63_CSV_COLUMNS : R64_CSV_COLUMNS).map(normalise);
+        const missing = expected.filter((l) => !OPTIONAL.has(l) && !labels.includes(l));
+        const unknown = labels.filter((l) => !expected.includes(l) && l !== 'type de completion');
+        if (missing.length > 0 || unknown.length > 0) {
+          sink.rejectNow(
+            'line 1',
+            `${kind} CSV header ${missing.length ? `lacks ${missing.join(', ')}` : ''}${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `has unknown column(s) ${unknown.join(', ')}` : ''}`,
+          );
+        }
+        column = Object.fromEntries(labels.map((l, i) => [l, i]));
+        width = labels.length;
+        continue;
+      }
+      if (line.length === 0) continue;
+      const f = line.split(';');
+      const n = lineNumber;
+      const where = (field: string) => `line ${n} (${FIELD_COLUMN[field] ?? field})`;
+      if (f.length !== width) {
+        sink.error(`line ${n}`, `expected ${width} fields separated by ";" but found ${f.length}`);
+        continue;
+      }
+      const at = (label: string) => {
+        const i = column[label];
+        return i === undefined ? undefined : f[i];
+      };
+      if (kind === 'R63') {
+        const point: CurvePointInput = {
+          prm: f[column['identifiant prm']!],
+          quantity: f[column['grandeur physique']!],
+          grandeurMetier: f[column['grandeur metier']!],
+          stage: f[column['etape metier']!],
+          unit: f[column['unite']!],
+          timestamp: f[column['horodate']!],
+          value: f[column['valeur']!],
+          nature: f[column['nature']!],
+          step: f[column['pas']!],
+          tc: at('type de completion'),
+          iv: f[column['indice de vraisemblance']!],
+          ec: f[column['etat complementaire']!],
+        };
+        await sink.curvePoint(point, where);
+      } else {
+        const reading: IndexReadingInput = {
+          prm: at('identifiant prm'),
+          stage: at('etape metier'),
+          grandeurPhysique: at('grandeur physique'),
+          grandeurMetier: at('grandeur metier'),
+          unit: at('unite'),
+          timestamp: at('horodate'),
+          grid: at('grille'),
+          calendarId: at('identifiant calendrier'),
+          timeClass: at('identifiant classe temporelle'),
+          value: at('valeur'),
+          iv: at('indice de vraisemblance'),
+        };
+        await sink.indexReading(reading, where);
+      }
+    }
+  }
+  if (!kind) sink.rejectNow('line 1', 'empty file');
+  return kind;
+}
