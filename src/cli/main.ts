@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
+import { registerBenchCommand } from './bench.command.js';
 import { toAppError } from '../domain/app-error.js';
 import { registerGenerateCommand } from './generate.command.js';
 import { registerImportRegistryCommand } from './import-registry.command.js';
+import { registerImportCommand } from './import.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
 import { registerSeedDemoCommand } from './seed-demo.command.js';
 import { registerServeCommand } from './serve.command.js';
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
   registerSeedDemoCommand(program);
   registerImportRegistryCommand(program);
   registerGenerateCommand(program);
+  registerImportCommand(program);
+  registerBenchCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -136,17 +136,20 @@ export function dayOfPointTimestamp(timestamp: string, category: Category): stri
 
 const indexCache = new Map<string, ReadonlyMap<string, readonly number[]>>();
 
+/** Whether a `YYYY-MM-DD` string is a real calendar day. */
+export function isLocalDay(day: string): boolean {
+  return DAY_PATTERN.test(day) && DateTime.fromISO(day, { zone: PARIS_ZONE }).isValid;
+}
+
 /**
- * Positions of a local timestamp in its day (one position, or two for the repeated autumn hour, in
- * chronological order); undefined when the timestamp is not on the step grid of that day (wrong
- * minute, or inside the spring-forward gap).
+ * Local timestamp → positions in the day (see `pointPositions`), for readers that look up many
+ * points of one day.
  */
-export function pointPositions(
+export function dayPositionIndex(
   day: string,
   category: Category,
   step: CurveStep | number,
-  timestamp: string,
-): readonly number[] | undefined {
+): ReadonlyMap<string, readonly number[]> {
   const minutes = minutesOf(step);
   const key = `${day}|${category}|${minutes}`;
   let index = indexCache.get(key);
@@ -161,7 +164,21 @@ export function pointPositions(
     indexCache.set(key, map);
     index = map;
   }
-  return index.get(timestamp);
+  return index;
+}
+
+/**
+ * Positions of a local timestamp in its day (one position, or two for the repeated autumn hour, in
+ * chronological order); undefined when the timestamp is not on the step grid of that day (wrong
+ * minute, or inside the spring-forward gap).
+ */
+export function pointPositions(
+  day: string,
+  category: Category,
+  step: CurveStep | number,
+  timestamp: string,
+): readonly number[] | undefined {
+  return dayPositionIndex(day, category, step).get(timestamp);
 }
 
 /** Local midnight of a day as an index timestamp (`AAAA-MM-JJ 00:00:00`). */

@@ -50,6 +50,21 @@ export function packQuality(q: PointQuality): number {
   return n | (tc << 4) | (iv << 8) | (ec << 10);
 }
 
+/** `packQuality` without building an object (hot path of file readers). */
+export function packQualityParts(
+  n: Nature,
+  tc: CompletionType | undefined,
+  iv: number | undefined,
+  ec: number | undefined,
+): number {
+  return (
+    (NATURES.indexOf(n) + 1) |
+    ((tc === undefined ? 0 : COMPLETION_TYPES.indexOf(tc) + 1) << 4) |
+    ((iv === undefined ? 0 : iv + 1) << 8) |
+    ((ec === undefined ? 0 : (EC_CODES as readonly number[]).indexOf(ec) + 1) << 10)
+  );
+}
+
 export function isPresent(code: number): boolean {
   return (code & 0xf) !== 0;
 }

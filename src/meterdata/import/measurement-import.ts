@@ -21,6 +21,8 @@ export interface ImportOptions {
   now: Date;
   /** Progress in bytes of content read, out of `total`. */
   onProgress?: ((done: number, total: number) => void) | undefined;
+  /** Read and validate only; nothing is written (used by the bench to time parsing alone). */
+  dryRun?: boolean | undefined;
 }
 
 export interface ImportResult {
@@ -140,7 +142,7 @@ async function importPlainFile(db: Db, file: string, options: ImportOptions): Pr
         warnings: [],
       };
       for (const part of parts) {
-        const sink = new MeasurementSink(trx, part.name, options.now);
+        const sink = new MeasurementSink(trx, part.name, options.now, undefined, options.dryRun);
         const counter = new Transform({
           transform(chunk: Buffer, _encoding, callback) {
             done += chunk.length;

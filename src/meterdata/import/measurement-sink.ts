@@ -10,13 +10,13 @@ import { AppError } from '../../domain/app-error.js';
 import { DISTRIBUTOR_CALENDARS, type DistributorCalendar } from '../../domain/calendars.js';
 import type { Category } from '../../domain/identifiers.js';
 import { stepMinutes } from '../../domain/identifiers.js';
-import { addDays, dayOfPointTimestamp, pointPositions, pointsPerDay } from '../../domain/paris-calendar.js';
+import { addDays, dayOfPointTimestamp, dayPositionIndex, isLocalDay, pointsPerDay } from '../../domain/paris-calendar.js';
 import {
   ALLOWED_NATURES,
   COMPLETIONS_FOR,
   EC_CODES,
   isPresent,
-  packQuality,
+  packQualityParts,
   type CompletionType,
   type Nature,
   type Stage,
@@ -136,6 +136,11 @@ export class MeasurementSink {
   private readonly rawPaDays: Array<{ prm: string; day: string }> = [];
   private readonly touched = new Map<string, Set<string>>();
   private supplierReadings = 0;
+  /** Position index of the day last seen (points come day by day). */
+  private grid: ReadonlyMap<string, readonly number[]> | undefined;
+  private gridDay: string | undefined;
+  private gridCategory: Category | undefined;
+  private gridMinutes = 0;
   private summary = { curvePoints: 0, indexReadings: 0, curveDaysChanged: 0, indexReadingsChanged: 0 };
 
   constructor(
@@ -144,6 +149,8 @@ export class MeasurementSink {
     private readonly now: Date,
     /** Category the file announces (codeFlux R63A/R64B …), checked against each PRM. */
     public expectedCategory?: Category,
+    /** Validate only, write nothing (the bench measures parsing alone with it). */
+    private readonly dryRun = false,
   ) {
     this.store = new MeasurementRepository(db);
     this.prmRepo = new PrmRepository(db);
@@ -175,32 +182,33 @@ export class MeasurementSink {
     );
   }
 
+  /** Loads and caches a PRM (null when malformed or unknown); reports a category the file contradicts. */
+  private async load(id: string, where: Location): Promise<KnownPrm | null> {
+    const cached = this.prms.get(id);
+    if (cached !== undefined) return cached;
+    const record = /^\d{14}$/.test(id) ? await this.prmRepo.find(id) : undefined;
+    const known = record
+      ? {
+          record,
+          minutes: stepMinutes(record.step),
+          collection: record.category === 'B' ? await this.prmRepo.collectionPeriodsOf(id) : [],
+        }
+      : null;
+    this.prms.set(id, known);
+    if (known && this.expectedCategory && known.record.category !== this.expectedCategory) {
+      this.error(
+        where('idPrm'),
+        `PRM ${id} is category ${known.record.category}, the file is for category ${this.expectedCategory}`,
+      );
+    }
+    return known;
+  }
+
   private async prm(value: Scalar, where: Location): Promise<KnownPrm | undefined> {
-    const id = text(value);
-    if (id === undefined || !/^\d{14}$/.test(id)) {
-      this.error(where('idPrm'), `PRM "${id ?? ''}" must be 14 digits`);
-      return undefined;
-    }
-    let known = this.prms.get(id);
-    if (known === undefined) {
-      const record = await this.prmRepo.find(id);
-      known = record
-        ? {
-            record,
-            minutes: stepMinutes(record.step),
-            collection: record.category === 'B' ? await this.prmRepo.collectionPeriodsOf(id) : [],
-          }
-        : null;
-      this.prms.set(id, known);
-      if (known && this.expectedCategory && known.record.category !== this.expectedCategory) {
-        this.error(
-          where('idPrm'),
-          `PRM ${id} is category ${known.record.category}, the file is for category ${this.expectedCategory}`,
-        );
-      }
-    }
+    const id = text(value) ?? '';
+    const known = await this.load(id, where);
     if (!known) {
-      this.error(where('idPrm'), `unknown PRM ${id}`);
+      this.error(where('idPrm'), /^\d{14}$/.test(id) ? `unknown PRM ${id}` : `PRM "${id}" must be 14 digits`);
       return undefined;
     }
     return known;
@@ -208,11 +216,36 @@ export class MeasurementSink {
 
   /** Validates one R63 point and adds it to its PRM-day vector. */
   async curvePoint(p: CurvePointInput, where: Location): Promise<void> {
+    if (this.addCurvePoint(p, where)) return;
     const prmId = text(p.prm);
     if (prmId !== this.openPrm && this.open.size > 0) await this.flushCurves();
     this.openPrm = prmId;
-    const known = this.prms.get(prmId ?? '') ?? (await this.prm(p.prm, where));
-    if (!known) return;
+    await this.load(prmId ?? '', where);
+    this.addCurvePoint(p, where);
+  }
+
+  /**
+   * Synchronous fast path of `curvePoint`: false when the PRM must first be loaded or the previous
+   * PRM's days written (then call `curvePoint`).
+   */
+  addCurvePoint(p: CurvePointInput, where: Location): boolean {
+    const prmId = text(p.prm);
+    if (prmId !== this.openPrm && this.open.size > 0) return false;
+    const known = this.prms.get(prmId ?? '');
+    if (known === undefined) return false;
+    this.openPrm = prmId;
+    if (known === null) {
+      this.error(
+        where('idPrm'),
+        prmId !== undefined && /^\d{14}$/.test(prmId) ? `unknown PRM ${prmId}` : `PRM "${prmId ?? ''}" must be 14 digits`,
+      );
+      return true;
+    }
+    this.check(p, where, known);
+    return true;
+  }
+
+  private check(p: CurvePointInput, where: Location, known: KnownPrm): void {
     const { record } = known;
     const category = record.category;
     if (text(p.grandeurMetier) !== 'CONS') {
@@ -282,11 +315,20 @@ export class MeasurementSink {
       return this.error(where('ec'), `ec "${text(p.ec)}" is not one of ${EC_CODES.join(', ')}`);
     }
     const timestamp = text(p.timestamp);
-    if (!timestamp || !TIMESTAMP.test(timestamp)) {
+    if (!timestamp || timestamp.length !== 19) {
       return this.error(where('d'), `timestamp "${timestamp ?? ''}" is not AAAA-MM-JJ hh:mm:ss`);
     }
     const day = dayOfPointTimestamp(timestamp, category);
-    const positions = pointPositions(day, category, known.minutes, timestamp);
+    if (day !== this.gridDay || category !== this.gridCategory || known.minutes !== this.gridMinutes) {
+      if (!TIMESTAMP.test(timestamp) || !isLocalDay(day)) {
+        return this.error(where('d'), `timestamp "${timestamp}" is not AAAA-MM-JJ hh:mm:ss`);
+      }
+      this.grid = dayPositionIndex(day, category, known.minutes);
+      this.gridDay = day;
+      this.gridCategory = category;
+      this.gridMinutes = known.minutes;
+    }
+    const positions = this.grid!.get(timestamp);
     if (!positions) {
       return this.error(
         where('d'),
@@ -310,26 +352,26 @@ export class MeasurementSink {
       acc.stage !== stage ||
       acc.prm !== record.prm
     ) {
-      acc = await this.accumulator(record.prm, day, quantity as Quantity, stage, known.minutes);
+      acc = this.accumulator(record.prm, day, quantity as Quantity, stage, known.minutes);
       this.last = acc;
     }
-    const slot = positions.find((i) => !acc.set[i]);
+    const slot = acc.set[positions[0]!] ? positions.find((i) => !acc.set[i]) : positions[0]!;
     if (slot === undefined)
       return this.error(where('d'), `duplicate point ${timestamp} for ${record.prm} ${quantity} ${stage}`);
     acc.set[slot] = 1;
     acc.fresh[slot] = 1;
     acc.values[slot] = value;
-    acc.qualities[slot] = packQuality({ n: nature, tc, iv, ec });
+    acc.qualities[slot] = packQualityParts(nature, tc, iv, ec);
     this.summary.curvePoints++;
   }
 
-  private async accumulator(
+  private accumulator(
     prm: string,
     day: string,
     quantity: Quantity,
     stage: Stage,
     minutes: number,
-  ): Promise<Accumulator> {
+  ): Accumulator {
     const key = `${prm}|${day}|${quantity}|${stage}`;
     let acc = this.open.get(key);
     if (acc) return acc;
@@ -355,7 +397,7 @@ export class MeasurementSink {
     const list = [...this.open.values()];
     this.open.clear();
     this.last = undefined;
-    if (this.failed || list.length === 0) {
+    if (this.failed || this.dryRun || list.length === 0) {
       for (const acc of list) this.flushed.set(`${acc.prm}|${acc.day}|${acc.quantity}|${acc.stage}`, acc.set);
       return;
     }
@@ -492,8 +534,7 @@ export class MeasurementSink {
   private async flushIndex(): Promise<void> {
     const batch = this.indexBuffer;
     this.indexBuffer = [];
-    if (!this.failed && batch.length > 0)
-      this.summary.indexReadingsChanged += await this.store.upsertIndexReadings(batch, this.now);
+    if (!this.failed && !this.dryRun && batch.length > 0) this.summary.indexReadingsChanged += await this.store.upsertIndexReadings(batch, this.now);
   }
 
   /**

@@ -84,6 +84,8 @@ export async function readR6xCsv(
   let column: Record<string, number> = {};
   let width = 0;
   let lineNumber = 0;
+  // One location function for every line: the sink reads it synchronously when it reports.
+  const where = (field: string) => `line ${lineNumber} (${FIELD_COLUMN[field] ?? field})`;
   for await (const lines of textLines(chunks)) {
     for (const line of lines) {
       lineNumber++;
@@ -107,10 +109,8 @@ export async function readR6xCsv(
       }
       if (line.length === 0) continue;
       const f = line.split(';');
-      const n = lineNumber;
-      const where = (field: string) => `line ${n} (${FIELD_COLUMN[field] ?? field})`;
       if (f.length !== width) {
-        sink.error(`line ${n}`, `expected ${width} fields separated by ";" but found ${f.length}`);
+        sink.error(`line ${lineNumber}`, `expected ${width} fields separated by ";" but found ${f.length}`);
         continue;
       }
       const at = (label: string) => {
@@ -132,7 +132,7 @@ export async function readR6xCsv(
           iv: f[column['indice de vraisemblance']!],
           ec: f[column['etat complementaire']!],
         };
-        await sink.curvePoint(point, where);
+        if (!sink.addCurvePoint(point, where)) await sink.curvePoint(point, where);
       } else {
         const reading: IndexReadingInput = {
           prm: at('identifiant prm'),
