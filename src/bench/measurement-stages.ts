@@ -47,7 +47,8 @@ export const generateStage: BenchStage = {
     const start = performance.now();
     const curves: CurveDay[] = [];
     for (const prm of prms)
-      for (const day of days) curves.push(generatePrmDay(prm, day, 1, true).curves.find((c) => c.quantity === 'PA')!);
+      for (const day of days)
+        curves.push(generatePrmDay(prm, day, 1, true).curves.find((c) => c.quantity === 'PA')!);
     const elapsed = seconds(start);
     context.shared.set('curves', curves);
     return { points: count(curves), seconds: elapsed };
@@ -121,7 +122,11 @@ export const parseCsvStage: BenchStage = {
   async run(context) {
     const file = await writeCsv(context);
     const start = performance.now();
-    const r = await importMeasurementFile(context.handle.db, file, { fileName: 'bench.csv', now: NOW, dryRun: true });
+    const r = await importMeasurementFile(context.handle.db, file, {
+      fileName: 'bench.csv',
+      now: NOW,
+      dryRun: true,
+    });
     return {
       points: r.curvePoints,
       seconds: seconds(start),

@@ -67,7 +67,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
       for (const stage of options.stages) {
         if (stage.engines && !stage.engines.includes(engine)) continue;
         const sampler = rssSampler();
-        const outcome = await stage.run({ engine, handle: database.handle, points: options.points, workDir, shared });
+        const outcome = await stage.run({
+          engine,
+          handle: database.handle,
+          points: options.points,
+          workDir,
+          shared,
+        });
         const peak = sampler.stop();
         const result: BenchResult = {
           name: stage.name,

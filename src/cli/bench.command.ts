@@ -5,7 +5,8 @@ import { runBench } from '../bench/run-bench.js';
 import type { Engine } from '../db/database.js';
 
 function parsePoints(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError(`"${value}" is not a positive integer`);
   return Number(value);
 }
 
@@ -16,14 +17,18 @@ function parseEngines(value: string): Engine[] {
 }
 
 function humanLine(r: BenchResult): string {
-  const reference = r.reference ? `  (${r.reference.name} ${r.reference.points_per_s.toLocaleString('en')}/s)` : '';
+  const reference = r.reference
+    ? `  (${r.reference.name} ${r.reference.points_per_s.toLocaleString('en')}/s)`
+    : '';
   return `${r.engine.padEnd(8)} ${r.name.padEnd(22)} ${String(r.points).padStart(9)} points ${r.seconds.toFixed(2).padStart(7)} s ${r.points_per_s.toLocaleString('en').padStart(11)} points/s  peak RSS ${r.peak_rss_mb} MB${reference}`;
 }
 
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
-    .description('measure generation, store write/read and R63 CSV import throughput on SQLite and PostgreSQL')
+    .description(
+      'measure generation, store write/read and R63 CSV import throughput on SQLite and PostgreSQL',
+    )
     .option('--json', 'print one JSON object per stage and engine')
     .option('--points <n>', 'points per stage (at least)', parsePoints, 1_000_000)
     .option('--engine <engine>', 'sqlite, postgres or both', parseEngines, ['sqlite', 'postgres'] as Engine[])

@@ -12,7 +12,8 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
     `Le fichier ${p.source} a été refusé : ${p.count} ligne(s) en erreur, rien n'a été importé.`,
   NOT_FOUND: () => 'Ressource introuvable.',
   INTERNAL: () => 'Une erreur interne est survenue. Veuillez réessayer plus tard.',
-  DECRYPTION_FAILED: () => 'Le fichier ne peut pas être déchiffré avec cette clé (clé erronée ou fichier endommagé).',
+  DECRYPTION_FAILED: () =>
+    'Le fichier ne peut pas être déchiffré avec cette clé (clé erronée ou fichier endommagé).',
   IMPORT_REJECTED: (p) =>
     `Le fichier ${p.file} a été refusé : ${p.count} erreur(s), aucune mesure n'a été importée.`,
   UNKNOWN_PRM: (p) => `Le PRM ${p.prm} est inconnu.`,

@@ -125,7 +125,9 @@ async function importPlainFile(db: Db, file: string, options: ImportOptions): Pr
       });
   } else {
     const { size } = await stat(file);
-    parts = [{ name: options.fileName, size, open: async () => createReadStream(file) }];
+    parts = [
+      { name: options.fileName, size, open: async () => createReadStream(file, { highWaterMark: 1 << 20 }) },
+    ];
   }
   const total = parts.reduce((sum, p) => sum + p.size, 0);
   let done = 0;

@@ -10,7 +10,13 @@ import { AppError } from '../../domain/app-error.js';
 import { DISTRIBUTOR_CALENDARS, type DistributorCalendar } from '../../domain/calendars.js';
 import type { Category } from '../../domain/identifiers.js';
 import { stepMinutes } from '../../domain/identifiers.js';
-import { addDays, dayOfPointTimestamp, dayPositionIndex, isLocalDay, pointsPerDay } from '../../domain/paris-calendar.js';
+import {
+  addDays,
+  dayOfPointTimestamp,
+  dayPositionIndex,
+  dayTimestamps,
+  isLocalDay,
+} from '../../domain/paris-calendar.js';
 import {
   ALLOWED_NATURES,
   COMPLETIONS_FOR,
@@ -237,7 +243,9 @@ export class MeasurementSink {
     if (known === null) {
       this.error(
         where('idPrm'),
-        prmId !== undefined && /^\d{14}$/.test(prmId) ? `unknown PRM ${prmId}` : `PRM "${prmId ?? ''}" must be 14 digits`,
+        prmId !== undefined && /^\d{14}$/.test(prmId)
+          ? `unknown PRM ${prmId}`
+          : `PRM "${prmId ?? ''}" must be 14 digits`,
       );
       return true;
     }
@@ -375,7 +383,7 @@ export class MeasurementSink {
     const key = `${prm}|${day}|${quantity}|${stage}`;
     let acc = this.open.get(key);
     if (acc) return acc;
-    const n = pointsPerDay(day, minutes);
+    const n = dayTimestamps(day, 'A', minutes).length;
     const previous = this.flushed.get(key);
     acc = {
       prm,
@@ -534,7 +542,8 @@ export class MeasurementSink {
   private async flushIndex(): Promise<void> {
     const batch = this.indexBuffer;
     this.indexBuffer = [];
-    if (!this.failed && !this.dryRun && batch.length > 0) this.summary.indexReadingsChanged += await this.store.upsertIndexReadings(batch, this.now);
+    if (!this.failed && !this.dryRun && batch.length > 0)
+      this.summary.indexReadingsChanged += await this.store.upsertIndexReadings(batch, this.now);
   }
 
   /**

@@ -86,6 +86,40 @@ export async function readR6xCsv(
   let lineNumber = 0;
   // One location function for every line: the sink reads it synchronously when it reports.
   const where = (field: string) => `line ${lineNumber} (${FIELD_COLUMN[field] ?? field})`;
+  let fields: string[] = [];
+  let tcColumn: number | undefined;
+  let r63 = {
+    prm: -1,
+    quantity: -1,
+    grandeurMetier: -1,
+    stage: -1,
+    unit: -1,
+    timestamp: -1,
+    value: -1,
+    nature: -1,
+    step: -1,
+    iv: -1,
+    ec: -1,
+  };
+  const at = (label: string) => {
+    const i = column[label];
+    return i === undefined ? undefined : fields[i];
+  };
+  // One point object reused for every line (the sink copies what it keeps).
+  const point: CurvePointInput = {
+    prm: undefined,
+    quantity: undefined,
+    grandeurMetier: undefined,
+    stage: undefined,
+    unit: undefined,
+    timestamp: undefined,
+    value: undefined,
+    nature: undefined,
+    step: undefined,
+    tc: undefined,
+    iv: undefined,
+    ec: undefined,
+  };
   for await (const lines of textLines(chunks)) {
     for (const line of lines) {
       lineNumber++;
@@ -104,6 +138,20 @@ export async function readR6xCsv(
           );
         }
         column = Object.fromEntries(labels.map((l, i) => [l, i]));
+        tcColumn = column['type de completion'];
+        r63 = {
+          prm: column['identifiant prm'] ?? -1,
+          quantity: column['grandeur physique'] ?? -1,
+          grandeurMetier: column['grandeur metier'] ?? -1,
+          stage: column['etape metier'] ?? -1,
+          unit: column['unite'] ?? -1,
+          timestamp: column['horodate'] ?? -1,
+          value: column['valeur'] ?? -1,
+          nature: column['nature'] ?? -1,
+          step: column['pas'] ?? -1,
+          iv: column['indice de vraisemblance'] ?? -1,
+          ec: column['etat complementaire'] ?? -1,
+        };
         width = labels.length;
         continue;
       }
@@ -113,25 +161,20 @@ export async function readR6xCsv(
         sink.error(`line ${lineNumber}`, `expected ${width} fields separated by ";" but found ${f.length}`);
         continue;
       }
-      const at = (label: string) => {
-        const i = column[label];
-        return i === undefined ? undefined : f[i];
-      };
+      fields = f;
       if (kind === 'R63') {
-        const point: CurvePointInput = {
-          prm: f[column['identifiant prm']!],
-          quantity: f[column['grandeur physique']!],
-          grandeurMetier: f[column['grandeur metier']!],
-          stage: f[column['etape metier']!],
-          unit: f[column['unite']!],
-          timestamp: f[column['horodate']!],
-          value: f[column['valeur']!],
-          nature: f[column['nature']!],
-          step: f[column['pas']!],
-          tc: at('type de completion'),
-          iv: f[column['indice de vraisemblance']!],
-          ec: f[column['etat complementaire']!],
-        };
+        point.prm = f[r63.prm];
+        point.quantity = f[r63.quantity];
+        point.grandeurMetier = f[r63.grandeurMetier];
+        point.stage = f[r63.stage];
+        point.unit = f[r63.unit];
+        point.timestamp = f[r63.timestamp];
+        point.value = f[r63.value];
+        point.nature = f[r63.nature];
+        point.step = f[r63.step];
+        point.tc = tcColumn === undefined ? undefined : f[tcColumn];
+        point.iv = f[r63.iv];
+        point.ec = f[r63.ec];
         if (!sink.addCurvePoint(point, where)) await sink.curvePoint(point, where);
       } else {
         const reading: IndexReadingInput = {
