@@ -30,7 +30,6 @@ export const ERROR_STATUS = {
   INTERNAL: 500,
   DECRYPTION_FAILED: 400,
   IMPORT_REJECTED: 400,
-  UNKNOWN_PRM: 404,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -16,7 +16,6 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
     'Le fichier ne peut pas être déchiffré avec cette clé (clé erronée ou fichier endommagé).',
   IMPORT_REJECTED: (p) =>
     `Le fichier ${p.file} a été refusé : ${p.count} erreur(s), aucune mesure n'a été importée.`,
-  UNKNOWN_PRM: (p) => `Le PRM ${p.prm} est inconnu.`,
 };
 
 export function frenchMessage(error: AppError): string {

@@ -1,6 +1,7 @@
 import type { Db } from '../../db/database.js';
 import {
   MeasurementRepository,
+  QUANTITIES,
   type CurveDay,
   type IndexReading,
   type Quantity,
@@ -107,6 +108,11 @@ interface Accumulator {
   fresh: Uint8Array;
 }
 
+/** A flat copy of a string, so a kept key does not pin the text chunk it was sliced from. */
+function detach(value: string): string {
+  return JSON.parse(JSON.stringify(value)) as string;
+}
+
 function text(value: Scalar): string | undefined {
   if (value === null || value === undefined) return undefined;
   const s = typeof value === 'string' ? value : String(value);
@@ -200,7 +206,7 @@ export class MeasurementSink {
           collection: record.category === 'B' ? await this.prmRepo.collectionPeriodsOf(id) : [],
         }
       : null;
-    this.prms.set(id, known);
+    this.prms.set(detach(id), known);
     if (known && this.expectedCategory && known.record.category !== this.expectedCategory) {
       this.error(
         where('idPrm'),
@@ -332,7 +338,8 @@ export class MeasurementSink {
         return this.error(where('d'), `timestamp "${timestamp}" is not AAAA-MM-JJ hh:mm:ss`);
       }
       this.grid = dayPositionIndex(day, category, known.minutes);
-      this.gridDay = day;
+      // A copy: `day` is a slice of the read buffer and would keep the whole chunk alive in map keys.
+      this.gridDay = detach(day);
       this.gridCategory = category;
       this.gridMinutes = known.minutes;
     }
@@ -360,7 +367,13 @@ export class MeasurementSink {
       acc.stage !== stage ||
       acc.prm !== record.prm
     ) {
-      acc = this.accumulator(record.prm, day, quantity as Quantity, stage, known.minutes);
+      acc = this.accumulator(
+        record.prm,
+        this.gridDay!,
+        QUANTITIES.find((q) => q === quantity)!,
+        stage === 'BEST' ? 'BEST' : 'BRUT',
+        known.minutes,
+      );
       this.last = acc;
     }
     const slot = acc.set[positions[0]!] ? positions.find((i) => !acc.set[i]) : positions[0]!;
@@ -493,7 +506,7 @@ export class MeasurementSink {
         `timestamp "${timestamp ?? ''}" is not a daily reading at local midnight (AAAA-MM-JJ 00:00:00)`,
       );
     }
-    const day = timestamp.slice(0, 10);
+    const day = detach(timestamp.slice(0, 10));
     let register: string;
     const calendar = record.distributorCalendar as DistributorCalendar;
     if (grid === 'T') {
@@ -516,7 +529,7 @@ export class MeasurementSink {
           `time class "${timeClass ?? ''}" is not one of calendar ${calendar} (${classes.join(', ')})`,
         );
       }
-      register = timeClass;
+      register = classes.find((c) => c === timeClass)!;
     } else return this.error(where('grille'), `grid "${grid ?? ''}" is not D, F or T`);
     const value = integer(r.value);
     if (value === undefined || value < 0)
