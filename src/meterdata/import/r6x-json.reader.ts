@@ -1,6 +1,6 @@
 import type { Category } from '../../domain/identifiers.js';
 import { JsonStreamParser, JsonSyntaxError, type JsonValue } from './json-stream-parser.js';
-import type { MeasurementSink } from './measurement-sink.js';
+import type { CurvePointInput, MeasurementSink } from './measurement-sink.js';
 
 /**
  * R63 and R64 JSON (guide §3.1 and §4.1, official schemas 0532/0533), read element by element of
@@ -108,23 +108,21 @@ async function readR63Element(m: JsonObject, base: string, sink: MeasurementSink
           : field === 'grandeurMetier' || field === 'grandeurPhysique' || field === 'unite'
             ? `${gPath}.${field}`
             : `${pPath}.${field}`;
-      await sink.curvePoint(
-        {
-          prm: scalar(m.idPrm),
-          stage: scalar(m.etapeMetier),
-          grandeurMetier: scalar(g.grandeurMetier),
-          quantity: scalar(g.grandeurPhysique),
-          unit: scalar(g.unite),
-          timestamp: scalar(point.d),
-          value: scalar(point.v),
-          nature: scalar(point.n),
-          step: scalar(point.p),
-          tc: scalar(point.tc),
-          iv: scalar(point.iv),
-          ec: scalar(point.ec),
-        },
-        where,
-      );
+      const input: CurvePointInput = {
+        prm: scalar(m.idPrm),
+        stage: scalar(m.etapeMetier),
+        grandeurMetier: scalar(g.grandeurMetier),
+        quantity: scalar(g.grandeurPhysique),
+        unit: scalar(g.unite),
+        timestamp: scalar(point.d),
+        value: scalar(point.v),
+        nature: scalar(point.n),
+        step: scalar(point.p),
+        tc: scalar(point.tc),
+        iv: scalar(point.iv),
+        ec: scalar(point.ec),
+      };
+      if (!sink.addCurvePoint(input, where)) await sink.curvePoint(input, where);
     }
   }
 }
