@@ -136,9 +136,12 @@ export function dayOfPointTimestamp(timestamp: string, category: Category): stri
 
 const indexCache = new Map<string, ReadonlyMap<string, readonly number[]>>();
 
-/** Whether a `YYYY-MM-DD` string is a real calendar day. */
+/** Whether a `YYYY-MM-DD` string is a real calendar day (no time-zone database needed). */
 export function isLocalDay(day: string): boolean {
-  return DAY_PATTERN.test(day) && DateTime.fromISO(day, { zone: PARIS_ZONE }).isValid;
+  if (!DAY_PATTERN.test(day)) return false;
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
 /**

@@ -121,9 +121,17 @@ function text(value: Scalar): string | undefined {
 
 function integer(value: Scalar): number | undefined {
   if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
-  const s = text(value);
-  if (s === undefined || !/^-?\d+$/.test(s)) return undefined;
-  return Number(s);
+  if (typeof value !== 'string' || value.length === 0 || value.length > 15) return undefined;
+  // Hand-rolled: this runs once per point of every file.
+  let i = value.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === value.length) return undefined;
+  let n = 0;
+  for (; i < value.length; i++) {
+    const c = value.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return undefined;
+    n = n * 10 + c;
+  }
+  return value.charCodeAt(0) === 45 ? -n : n;
 }
 
 /**
