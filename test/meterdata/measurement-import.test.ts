@@ -265,6 +265,41 @@ describeEachEngine('measurement import', (ctx) => {
     });
   }
 
+  it('merges a PRM that comes back later in the file, and still finds duplicates across its blocks', async () => {
+    const day = generatePrmDay(prmA, '2026-01-12', 2, true).curves[0]!;
+    const lines = r63Csv([day], 'A').trim().split('\n');
+    const lineB = r63Csv([curvesB()[0]!], 'B').trim().split('\n')[1]!;
+    const half = Math.floor(lines.length / 2);
+    const split = [lines[0]!, ...lines.slice(1, half), lineB, ...lines.slice(half)];
+    await importFile(file('split.csv', split.join('\n') + '\n'));
+    assert.deepEqual((await store().readCurve(PRM_A, '2026-01-12', 'PA', 'BRUT'))?.values, day.values);
+    const again = [lines[0]!, lines[1]!, lineB, lines[1]!];
+    const error = await rejection(importFile(file('dup-across.csv', again.join('\n') + '\n')));
+    assert.match(error.detail, /line 4 \(Horodate\): duplicate point/);
+  });
+
+  it('adds a partial day to what is stored instead of erasing the rest', async () => {
+    const day = generatePrmDay(prmA, '2026-01-13', 2, true).curves[0]!;
+    await importFile(file('full-day.csv', r63Csv([day], 'A')));
+    const changed = {
+      ...day,
+      values: Int32Array.from(day.values),
+      qualities: Uint16Array.from(day.qualities),
+    };
+    changed.values[100] = 4242;
+    changed.qualities[100] = day.qualities[0] || changed.qualities[100]!;
+    const onePoint = r63Csv([changed], 'A')
+      .trim()
+      .split('\n')
+      .filter((l, i) => i === 0 || l.includes(';4242;'));
+    const result = await importFile(file('one-point.csv', onePoint.join('\n') + '\n'));
+    assert.equal(result.curvePoints, 1);
+    const stored = await store().readCurve(PRM_A, '2026-01-13', 'PA', 'BRUT');
+    assert.equal(stored?.values[100], 4242);
+    assert.equal(stored?.values[101], day.values[101]);
+    assert.equal(stored?.values.filter((v, i) => v !== day.values[i]).length, 1);
+  });
+
   it('rejects malformed JSON naming the JSON path, and stores nothing', async () => {
     const json = r63Json(curvesA().slice(0, 1), 'A').replace('"v": "', '"v": oops"');
     const error = await rejection(
