@@ -61,6 +61,7 @@ export const ERROR_STATUS = {
   CONFIRMATION_TOKEN_INVALID: 400,
   HOST_KEY_MISMATCH: 409,
   DELIVERY_FAILED: 502,
+  IMPORT_REJECTED: 400,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -61,6 +61,8 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
   HOST_KEY_MISMATCH: () =>
     "La clé d'hôte du serveur SFTP a changé depuis le premier test : la connexion est refusée.",
   DELIVERY_FAILED: (p) => `L'envoi a échoué : ${p.reason}.`,
+  IMPORT_REJECTED: (p) =>
+    `Le fichier ${p.file} a été refusé : ${p.count} erreur(s), aucune mesure n'a été importée.`,
 };
 
 const HABILITATION_LABELS: Readonly<Record<string, string>> = {
