@@ -1,8 +1,11 @@
 import { Command, CommanderError } from 'commander';
+import { registerBenchCommand } from './bench.command.js';
 import { toAppError } from '../domain/app-error.js';
 import { registerCreateOperatorCommand } from './create-operator.command.js';
 import { registerDecryptCommand } from './decrypt.command.js';
+import { registerGenerateCommand } from './generate.command.js';
 import { registerImportRegistryCommand } from './import-registry.command.js';
+import { registerImportCommand } from './import.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
 import { registerSeedDemoCommand } from './seed-demo.command.js';
 import { registerServeCommand } from './serve.command.js';
@@ -19,6 +22,9 @@ export function buildProgram(): Command {
   registerImportRegistryCommand(program);
   registerCreateOperatorCommand(program);
   registerDecryptCommand(program);
+  registerGenerateCommand(program);
+  registerImportCommand(program);
+  registerBenchCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -16,10 +16,17 @@ function checkKey(key: Buffer): void {
   }
 }
 
-/** Encrypts a stream: writes a fresh random IV, then the ciphertext. */
-export function encryptStream(key: Buffer): Transform {
+/** Parses a key given as 64 hexadecimal characters (the form shown to customers). */
+export function parseKeyHex(hex: string): Buffer {
+  if (!/^[0-9a-fA-F]{64}$/.test(hex.trim())) {
+    throw new AppError('INVALID_ENCRYPTION_KEY', 'the key must be 64 hexadecimal characters (32 bytes)');
+  }
+  return Buffer.from(hex.trim(), 'hex');
+}
+
+/** Encrypts a stream: writes a fresh random IV (or the given one, for tests), then the ciphertext. */
+export function encryptStream(key: Buffer, iv: Buffer = randomBytes(IV_LENGTH)): Transform {
   checkKey(key);
-  const iv = randomBytes(IV_LENGTH);
   const cipher = createCipheriv(ALGORITHM, key, iv);
   let ivWritten = false;
   const writeIv = (stream: Transform) => {

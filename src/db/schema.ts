@@ -150,6 +150,32 @@ export interface DeliveryTable {
   created_at: string;
 }
 
+/** One curve of one PRM for one local day: values and qualities as binary vectors (meterdata/vector-codec.ts). */
+export interface CurveDayTable {
+  prm: string;
+  day: string;
+  /** Grandeur physique: PA, PRI or PRC (consumption). */
+  quantity: string;
+  /** Etape métier: BRUT or BEST. */
+  stage: string;
+  step_minutes: number;
+  vals: Uint8Array;
+  qualities: Uint8Array;
+  /** Version instant: changes only when the content changes. */
+  stored_at: string;
+}
+
+/** Daily index reading at local midnight starting `day`, cumulative Wh of one register. */
+export interface IndexReadingTable {
+  prm: string;
+  day: string;
+  /** Time class (HP, HC, BASE, P, HPH, …) or TOTAL for the Linky totalizer. */
+  register: string;
+  value_wh: number;
+  iv: number | null;
+  stored_at: string;
+}
+
 export interface Schema {
   entreprise: EntrepriseTable;
   siren: SirenTable;
@@ -172,6 +198,8 @@ export interface Schema {
   publication_run: PublicationRunTable;
   publication: PublicationTable;
   publication_prm: PublicationPrmTable;
+  curve_day: CurveDayTable;
+  index_reading: IndexReadingTable;
 }
 
 /** One subscription of a SIREN; ended rows are kept. `format` is the latest requested format. */

@@ -2,17 +2,23 @@ import type { AuditActor } from '../db/audit.repository.js';
 import { AuditRepository } from '../db/audit.repository.js';
 import type { Db } from '../db/database.js';
 import { EntrepriseRepository } from '../db/entreprise.repository.js';
+import { PrmRepository, type PrmRecord } from '../db/prm.repository.js';
 import { UserRepository } from '../db/user.repository.js';
 import { hashPassword } from '../auth/password.js';
 import type { Habilitation } from '../domain/habilitations.js';
 import { REGISTRY_COLUMNS } from '../registry/registry-csv.js';
 import { importRegistryCsv } from '../registry/registry-import.js';
+import { addDays, localDayOf } from '../domain/paris-calendar.js';
+import { generateMeasurements } from '../meterdata/generate-measurements.js';
 
 export const DEMO_ENTREPRISE = 'Démo Énergie Industrie SA';
 /** Multi-site SIREN with category A and B meters. */
 export const DEMO_SIREN_SITES = '356000000';
 /** Retail network SIREN with 150 Linky meters: above 100 PRM, only JSON may be subscribed. */
 export const DEMO_SIREN_RESEAU = '552100554';
+
+/** Days of synthetic measurements the demo holds, ending yesterday (Paris time). */
+export const DEMO_MEASUREMENT_DAYS = 60;
 
 export interface DemoLogin {
   email: string;
@@ -154,6 +160,17 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
         now,
       );
     }
+  });
+  const prms = new PrmRepository(db);
+  const today = localDayOf(now);
+  const demoPrms: PrmRecord[] = [];
+  for (const siren of [DEMO_SIREN_SITES, DEMO_SIREN_RESEAU])
+    demoPrms.push(...(await prms.listAttachedOn(siren, today)));
+  await generateMeasurements(db, demoPrms, {
+    from: addDays(today, -DEMO_MEASUREMENT_DAYS),
+    to: today,
+    seed: 1,
+    now,
   });
   return true;
 }

@@ -66,6 +66,7 @@ export const ERROR_STATUS = {
   SEARCH_DATE_RANGE_INVALID: 400,
   WINDOW_INVALID: 400,
   WINDOW_HAS_NO_DATA: 409,
+  IMPORT_REJECTED: 400,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

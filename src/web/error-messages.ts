@@ -68,6 +68,8 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
   SEARCH_DATE_RANGE_INVALID: (p) => `La date de début (${p.from}) est postérieure à la date de fin (${p.to}).`,
   WINDOW_INVALID: (p) => `La période demandée n'est pas une période de publication de cet abonnement : ${p.reason}.`,
   WINDOW_HAS_NO_DATA: () => 'Aucune donnée nouvelle n\'a été collectée sur cette période : il n\'y a pas de fichier à produire.',
+  IMPORT_REJECTED: (p) =>
+    `Le fichier ${p.file} a été refusé : ${p.count} erreur(s), aucune mesure n'a été importée.`,
 };
 
 const HABILITATION_LABELS: Readonly<Record<string, string>> = {

@@ -23,6 +23,7 @@ import { API_ROUTE_MODULES } from './api/index.js';
 import { csrfBindingOf } from './csrf-binding.js';
 import { frenchMessage } from './error-messages.js';
 import './guards.js';
+import { registerAssetRoutes } from './routes/assets.route.js';
 import { registerHealthRoute } from './routes/health.route.js';
 import { registerLoginPageRoutes } from './routes/login-page.route.js';
 
@@ -175,6 +176,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   };
 
   registerHealthRoute(app, { db: deps.database.db, engine: deps.database.engine });
+  registerAssetRoutes(app);
   registerLoginPageRoutes(app, context);
   await app.register(
     async (api) => {

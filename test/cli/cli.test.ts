@@ -51,7 +51,17 @@ describe('command line', () => {
   });
 
   it('has --help on every command', async () => {
-    for (const command of ['serve', 'migrate', 'seed-demo', 'import-registry', 'create-operator']) {
+    for (const command of [
+      'serve',
+      'migrate',
+      'seed-demo',
+      'import-registry',
+      'generate',
+      'import',
+      'bench',
+      'create-operator',
+      'decrypt',
+    ]) {
       const result = await runCli([command, '--help']);
       assert.equal(result.code, 0, command);
       assert.match(result.stdout, new RegExp(`Usage: publiwatt ${command}`));

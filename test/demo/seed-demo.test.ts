@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { EntrepriseRepository } from '../../src/db/entreprise.repository.js';
+import { MeasurementRepository } from '../../src/db/measurement.repository.js';
 import { PrmRepository } from '../../src/db/prm.repository.js';
 import { UserRepository } from '../../src/db/user.repository.js';
 import { verifyPassword } from '../../src/auth/password.js';
@@ -42,6 +43,26 @@ describeEachEngine('demo seed', (ctx) => {
       assert.deepEqual(user?.habilitations, login.habilitations);
       assert.equal(await verifyPassword(user!.passwordHash, login.password), true);
     }
+  });
+
+  it('fills the last 60 days of measurements for every demo PRM', async () => {
+    const store = new MeasurementRepository(ctx.handle.db);
+    const a = await store.readCurves('30001000000001', '2026-09-01', '2026-11-28', {
+      quantity: 'PA',
+      stage: 'BRUT',
+    });
+    assert.equal(a.length, 60);
+    assert.equal(a[0]!.day, '2026-09-29');
+    assert.equal(a.at(-1)!.day, '2026-11-27');
+    assert.equal(a.find((d) => d.day === '2026-10-25')!.values.length, 300);
+    assert.equal(
+      (await store.readCurves('30001000000001', '2026-09-29', '2026-11-28', { stage: 'BEST' })).length,
+      60,
+    );
+    assert.equal((await store.readCurves('30003000000150', '2026-09-29', '2026-11-28')).length, 60);
+    // Collection off for this Linky meter: index only, no curve.
+    assert.equal((await store.readCurves('30002000000010', '2026-09-29', '2026-11-28')).length, 0);
+    assert.equal((await store.readIndex('30002000000010', '2026-09-29', '2026-11-29')).length, 61 * 3);
   });
 
   it('does nothing the second time', async () => {

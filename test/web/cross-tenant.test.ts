@@ -37,6 +37,7 @@ type Check =
  */
 const ROUTE_CHECKS: Record<string, Check> = {
   'GET /healthz': { kind: 'public' },
+  'GET /assets/:name': { kind: 'public' },
   'GET /login': { kind: 'public' },
   'POST /login': { kind: 'public' },
   'GET /invitation': { kind: 'public' },

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Engine } from '../database.js';
 import * as m0001 from './0001-registry.js';
+import * as m0002 from './0002-measurements.js';
 import * as m0003 from './0003-accounts-subscriptions.js';
 import * as m0004 from './0004-channels-delivery.js';
 import * as m0005 from './0005-publications.js';
@@ -13,6 +14,7 @@ export const MIGRATIONS: ReadonlyArray<
   readonly [string, (db: Kysely<unknown>, engine: Engine) => Promise<void>]
 > = [
   ['0001-registry', m0001.up],
+  ['0002-measurements', m0002.up],
   ['0003-accounts-subscriptions', m0003.up],
   ['0004-channels-delivery', m0004.up],
   ['0005-publications', m0005.up],

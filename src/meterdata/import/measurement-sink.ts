@@ -1,0 +1,636 @@
+import type { Db } from '../../db/database.js';
+import {
+  MeasurementRepository,
+  QUANTITIES,
+  type CurveDay,
+  type IndexReading,
+  type Quantity,
+} from '../../db/measurement.repository.js';
+import { PrmRepository, type PrmRecord } from '../../db/prm.repository.js';
+import { AppError } from '../../domain/app-error.js';
+import { DISTRIBUTOR_CALENDARS, type DistributorCalendar } from '../../domain/calendars.js';
+import type { Category } from '../../domain/identifiers.js';
+import { stepMinutes } from '../../domain/identifiers.js';
+import {
+  addDays,
+  dayOfPointTimestamp,
+  dayPositionIndex,
+  dayTimestamps,
+  isLocalDay,
+} from '../../domain/paris-calendar.js';
+import {
+  ALLOWED_NATURES,
+  COMPLETIONS_FOR,
+  EC_CODES,
+  isPresent,
+  packQualityParts,
+  type CompletionType,
+  type Nature,
+  type Stage,
+} from '../../domain/point-quality.js';
+import { dayTimeClasses, TOTALIZER } from '../../domain/time-classes.js';
+import { recomputeBest } from '../best-recompute.js';
+
+/** Where a value sits in the file: `line 17 (Valeur)` or `$.mesures[3].grandeur[0].points[17].v`. */
+export type Location = (field: string) => string;
+
+type Scalar = string | number | boolean | null | undefined;
+
+/** One curve point as read from R63 (CSV columns or JSON fields), not yet validated. */
+export interface CurvePointInput {
+  prm: Scalar;
+  grandeurMetier: Scalar;
+  quantity: Scalar;
+  stage: Scalar;
+  unit: Scalar;
+  timestamp: Scalar;
+  value: Scalar;
+  nature: Scalar;
+  step: Scalar;
+  tc: Scalar;
+  iv: Scalar;
+  ec: Scalar;
+}
+
+/** One index reading as read from R64, not yet validated. */
+export interface IndexReadingInput {
+  prm: Scalar;
+  stage: Scalar;
+  grandeurMetier: Scalar;
+  grandeurPhysique: Scalar;
+  unit: Scalar;
+  timestamp: Scalar;
+  /** `D` distributor, `F` supplier, `T` totalizer (JSON: from libelleGrille / cadranTotalisateur). */
+  grid: Scalar;
+  calendarId: Scalar;
+  timeClass: Scalar;
+  value: Scalar;
+  iv: Scalar;
+}
+
+export interface ImportSummary {
+  file: string;
+  curvePoints: number;
+  indexReadings: number;
+  curveDaysChanged: number;
+  indexReadingsChanged: number;
+  bestDaysChanged: number;
+  /** Quality warnings (index/curve mismatch, ignored supplier-grid readings); never a refusal. */
+  warnings: string[];
+}
+
+/** Errors reported before a file is rejected (the first ones are enough to fix it). */
+export const MAX_REPORTED_ERRORS = 20;
+const MAX_WARNINGS = 50;
+const INDEX_BATCH = 2000;
+
+const UNITS: Readonly<Record<Quantity, string>> = { PA: 'W', PRI: 'VAr', PRC: 'VAr' };
+const QUANTITIES_FOR: Readonly<Record<Category, readonly string[]>> = { A: ['PA', 'PRI', 'PRC'], B: ['PA'] };
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+interface KnownPrm {
+  record: PrmRecord;
+  minutes: number;
+  collection: Array<{ startDate: string; endDate: string | null }>;
+}
+
+interface Accumulator {
+  prm: string;
+  day: string;
+  quantity: Quantity;
+  stage: Stage;
+  minutes: number;
+  values: Int32Array;
+  qualities: Uint16Array;
+  /** Points this file set, over all its blocks (duplicate detection). */
+  set: Uint8Array;
+  /** Points set since this accumulator was opened (merged over what is stored). */
+  fresh: Uint8Array;
+}
+
+/** A flat copy of a string, so a kept key does not pin the text chunk it was sliced from. */
+function detach(value: string): string {
+  return JSON.parse(JSON.stringify(value)) as string;
+}
+
+function text(value: Scalar): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  const s = typeof value === 'string' ? value : String(value);
+  return s === '' || s === 'null' ? undefined : s;
+}
+
+function integer(value: Scalar): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 15) return undefined;
+  // Hand-rolled: this runs once per point of every file.
+  let i = value.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === value.length) return undefined;
+  let n = 0;
+  for (; i < value.length; i++) {
+    const c = value.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return undefined;
+    n = n * 10 + c;
+  }
+  return value.charCodeAt(0) === 45 ? -n : n;
+}
+
+/**
+ * Validates measurements read from one file, gathers them into PRM-day vectors and writes them
+ * (merged with what is stored) through the transaction it is given. The caller rolls the
+ * transaction back when `finish` throws: a file with any error changes nothing.
+ */
+export class MeasurementSink {
+  private readonly store: MeasurementRepository;
+  private readonly prmRepo: PrmRepository;
+  private readonly prms = new Map<string, KnownPrm | null>();
+  private readonly errors: string[] = [];
+  private readonly warnings: string[] = [];
+  private warningCount = 0;
+  private readonly open = new Map<string, Accumulator>();
+  private openPrm: string | undefined;
+  private last: Accumulator | undefined;
+  /** Bitmaps of PRM-days already written by this file (a PRM block may come back later). */
+  private readonly flushed = new Map<string, Uint8Array>();
+  private readonly indexKeys = new Set<string>();
+  private indexBuffer: IndexReading[] = [];
+  private readonly rawPaDays: Array<{ prm: string; day: string }> = [];
+  private readonly touched = new Map<string, Set<string>>();
+  private supplierReadings = 0;
+  /** Position index of the day last seen (points come day by day). */
+  private grid: ReadonlyMap<string, readonly number[]> | undefined;
+  private gridDay: string | undefined;
+  private gridCategory: Category | undefined;
+  private gridMinutes = 0;
+  private summary = { curvePoints: 0, indexReadings: 0, curveDaysChanged: 0, indexReadingsChanged: 0 };
+
+  constructor(
+    private readonly db: Db,
+    private readonly file: string,
+    private readonly now: Date,
+    /** Category the file announces (codeFlux R63A/R64B …), checked against each PRM. */
+    public expectedCategory?: Category,
+    /** Validate only, write nothing (the bench measures parsing alone with it). */
+    private readonly dryRun = false,
+  ) {
+    this.store = new MeasurementRepository(db);
+    this.prmRepo = new PrmRepository(db);
+  }
+
+  /** Records a rule violation; throws the rejection once enough are gathered. */
+  error(where: string, rule: string): void {
+    this.errors.push(`${this.file}: ${where}: ${rule}`);
+    if (this.errors.length >= MAX_REPORTED_ERRORS) this.reject();
+  }
+
+  /** Records a violation that stops reading (malformed syntax) and throws the rejection. */
+  rejectNow(where: string, rule: string): never {
+    this.errors.push(`${this.file}: ${where}: ${rule}`);
+    this.reject();
+  }
+
+  get failed(): boolean {
+    return this.errors.length > 0;
+  }
+
+  private reject(): never {
+    const more =
+      this.errors.length >= MAX_REPORTED_ERRORS ? `\n(stopped after ${MAX_REPORTED_ERRORS} errors)` : '';
+    throw new AppError(
+      'IMPORT_REJECTED',
+      `${this.file} rejected, nothing imported:\n${this.errors.join('\n')}${more}`,
+      { file: this.file, count: this.errors.length },
+    );
+  }
+
+  /** Loads and caches a PRM (null when malformed or unknown); reports a category the file contradicts. */
+  private async load(id: string, where: Location): Promise<KnownPrm | null> {
+    const cached = this.prms.get(id);
+    if (cached !== undefined) return cached;
+    const record = /^\d{14}$/.test(id) ? await this.prmRepo.find(id) : undefined;
+    const known = record
+      ? {
+          record,
+          minutes: stepMinutes(record.step),
+          collection: record.category === 'B' ? await this.prmRepo.collectionPeriodsOf(id) : [],
+        }
+      : null;
+    this.prms.set(detach(id), known);
+    if (known && this.expectedCategory && known.record.category !== this.expectedCategory) {
+      this.error(
+        where('idPrm'),
+        `PRM ${id} is category ${known.record.category}, the file is for category ${this.expectedCategory}`,
+      );
+    }
+    return known;
+  }
+
+  private async prm(value: Scalar, where: Location): Promise<KnownPrm | undefined> {
+    const id = text(value) ?? '';
+    const known = await this.load(id, where);
+    if (!known) {
+      this.error(where('idPrm'), /^\d{14}$/.test(id) ? `unknown PRM ${id}` : `PRM "${id}" must be 14 digits`);
+      return undefined;
+    }
+    return known;
+  }
+
+  /** Validates one R63 point and adds it to its PRM-day vector. */
+  async curvePoint(p: CurvePointInput, where: Location): Promise<void> {
+    if (this.addCurvePoint(p, where)) return;
+    const prmId = text(p.prm);
+    if (prmId !== this.openPrm && this.open.size > 0) await this.flushCurves();
+    this.openPrm = prmId;
+    await this.load(prmId ?? '', where);
+    this.addCurvePoint(p, where);
+  }
+
+  /**
+   * Synchronous fast path of `curvePoint`: false when the PRM must first be loaded or the previous
+   * PRM's days written (then call `curvePoint`).
+   */
+  addCurvePoint(p: CurvePointInput, where: Location): boolean {
+    const prmId = text(p.prm);
+    if (prmId !== this.openPrm && this.open.size > 0) return false;
+    const known = this.prms.get(prmId ?? '');
+    if (known === undefined) return false;
+    this.openPrm = prmId;
+    if (known === null) {
+      this.error(
+        where('idPrm'),
+        prmId !== undefined && /^\d{14}$/.test(prmId)
+          ? `unknown PRM ${prmId}`
+          : `PRM "${prmId ?? ''}" must be 14 digits`,
+      );
+      return true;
+    }
+    this.check(p, where, known);
+    return true;
+  }
+
+  private check(p: CurvePointInput, where: Location, known: KnownPrm): void {
+    const { record } = known;
+    const category = record.category;
+    if (text(p.grandeurMetier) !== 'CONS') {
+      return this.error(
+        where('grandeurMetier'),
+        `grandeurMetier "${text(p.grandeurMetier) ?? ''}" is not CONS (only consumption is stored)`,
+      );
+    }
+    const quantity = text(p.quantity);
+    if (!quantity || !QUANTITIES_FOR[category].includes(quantity)) {
+      return this.error(
+        where('grandeurPhysique'),
+        `grandeurPhysique "${quantity ?? ''}" is not allowed for category ${category} (${QUANTITIES_FOR[category].join(', ')})`,
+      );
+    }
+    const stage = text(p.stage);
+    if (stage !== 'BRUT' && !(stage === 'BEST' && category === 'A')) {
+      return this.error(
+        where('etapeMetier'),
+        `etapeMetier "${stage ?? ''}" is not allowed for category ${category} (${category === 'A' ? 'BRUT, BEST' : 'BRUT'})`,
+      );
+    }
+    if (text(p.unit) !== UNITS[quantity as Quantity]) {
+      return this.error(
+        where('unite'),
+        `unite "${text(p.unit) ?? ''}" must be ${UNITS[quantity as Quantity]} for ${quantity}`,
+      );
+    }
+    if (text(p.step) !== record.step) {
+      return this.error(where('p'), `step "${text(p.step) ?? ''}" is not the PRM's step ${record.step}`);
+    }
+    const value = integer(p.value);
+    if (value === undefined)
+      return this.error(where('v'), `value "${text(p.value) ?? ''}" is not an integer`);
+    if (stage === 'BEST' && value < 0)
+      return this.error(where('v'), `a corrected (BEST) value cannot be negative: ${value}`);
+    const nature = text(p.nature) as Nature | undefined;
+    const allowed = ALLOWED_NATURES[category][stage];
+    if (!nature || !allowed.includes(nature)) {
+      return this.error(
+        where('n'),
+        `nature "${nature ?? ''}" is not allowed for category ${category} ${stage} (${allowed.join(', ')})`,
+      );
+    }
+    const tc = text(p.tc) as CompletionType | undefined;
+    if (tc !== undefined) {
+      const completions = COMPLETIONS_FOR[nature];
+      if (stage !== 'BEST' || !completions || !completions.includes(tc)) {
+        return this.error(
+          where('tc'),
+          `completion type "${tc}" is not allowed for nature ${nature} ${stage}`,
+        );
+      }
+    }
+    const iv = integer(p.iv);
+    const ec = integer(p.ec);
+    if (category === 'A' && (text(p.iv) !== undefined || text(p.ec) !== undefined)) {
+      return this.error(
+        where(text(p.iv) !== undefined ? 'iv' : 'ec'),
+        'iv and ec are only given for category B (Linky) points',
+      );
+    }
+    if (text(p.iv) !== undefined && (iv === undefined || iv < 0 || iv > 2)) {
+      return this.error(where('iv'), `iv "${text(p.iv)}" is not 0, 1 or 2`);
+    }
+    if (text(p.ec) !== undefined && (ec === undefined || !(EC_CODES as readonly number[]).includes(ec))) {
+      return this.error(where('ec'), `ec "${text(p.ec)}" is not one of ${EC_CODES.join(', ')}`);
+    }
+    const timestamp = text(p.timestamp);
+    if (!timestamp || timestamp.length !== 19) {
+      return this.error(where('d'), `timestamp "${timestamp ?? ''}" is not AAAA-MM-JJ hh:mm:ss`);
+    }
+    const day = dayOfPointTimestamp(timestamp, category);
+    if (day !== this.gridDay || category !== this.gridCategory || known.minutes !== this.gridMinutes) {
+      if (!TIMESTAMP.test(timestamp) || !isLocalDay(day)) {
+        return this.error(where('d'), `timestamp "${timestamp}" is not AAAA-MM-JJ hh:mm:ss`);
+      }
+      this.grid = dayPositionIndex(day, category, known.minutes);
+      // A copy: `day` is a slice of the read buffer and would keep the whole chunk alive in map keys.
+      this.gridDay = detach(day);
+      this.gridCategory = category;
+      this.gridMinutes = known.minutes;
+    }
+    const positions = this.grid!.get(timestamp);
+    if (!positions) {
+      return this.error(
+        where('d'),
+        `timestamp ${timestamp} is not on the ${record.step} grid of local day ${day}`,
+      );
+    }
+    if (
+      category === 'B' &&
+      !known.collection.some((c) => c.startDate <= day && (c.endDate === null || day < c.endDate))
+    ) {
+      return this.error(
+        where('idPrm'),
+        `curve collection of PRM ${record.prm} was off on ${day}: its curve is refused`,
+      );
+    }
+    let acc = this.last;
+    if (
+      !acc ||
+      acc.day !== day ||
+      acc.quantity !== quantity ||
+      acc.stage !== stage ||
+      acc.prm !== record.prm
+    ) {
+      acc = this.accumulator(
+        record.prm,
+        this.gridDay!,
+        QUANTITIES.find((q) => q === quantity)!,
+        stage === 'BEST' ? 'BEST' : 'BRUT',
+        known.minutes,
+      );
+      this.last = acc;
+    }
+    const slot = acc.set[positions[0]!] ? positions.find((i) => !acc.set[i]) : positions[0]!;
+    if (slot === undefined)
+      return this.error(where('d'), `duplicate point ${timestamp} for ${record.prm} ${quantity} ${stage}`);
+    acc.set[slot] = 1;
+    acc.fresh[slot] = 1;
+    acc.values[slot] = value;
+    acc.qualities[slot] = packQualityParts(nature, tc, iv, ec);
+    this.summary.curvePoints++;
+  }
+
+  private accumulator(
+    prm: string,
+    day: string,
+    quantity: Quantity,
+    stage: Stage,
+    minutes: number,
+  ): Accumulator {
+    const key = `${prm}|${day}|${quantity}|${stage}`;
+    let acc = this.open.get(key);
+    if (acc) return acc;
+    const n = dayTimestamps(day, 'A', minutes).length;
+    const previous = this.flushed.get(key);
+    acc = {
+      prm,
+      day,
+      quantity,
+      stage,
+      minutes,
+      values: new Int32Array(n),
+      qualities: new Uint16Array(n),
+      set: previous ?? new Uint8Array(n),
+      fresh: new Uint8Array(n),
+    };
+    this.open.set(key, acc);
+    return acc;
+  }
+
+  /** Writes the open PRM-days, merged over what is stored (points absent from the file are kept). */
+  private async flushCurves(): Promise<void> {
+    const list = [...this.open.values()];
+    this.open.clear();
+    this.last = undefined;
+    if (this.failed || this.dryRun || list.length === 0) {
+      for (const acc of list) this.flushed.set(`${acc.prm}|${acc.day}|${acc.quantity}|${acc.stage}`, acc.set);
+      return;
+    }
+    const byPrm = new Map<string, Accumulator[]>();
+    for (const acc of list) {
+      const group = byPrm.get(acc.prm);
+      if (group) group.push(acc);
+      else byPrm.set(acc.prm, [acc]);
+    }
+    const out: CurveDay[] = [];
+    for (const [prm, group] of byPrm) {
+      const days = group.map((a) => a.day).sort();
+      const stored = await this.store.readCurves(prm, days[0]!, addDays(days[days.length - 1]!, 1));
+      const byKey = new Map(stored.map((c) => [`${c.day}|${c.quantity}|${c.stage}`, c]));
+      for (const acc of group) {
+        const existing = byKey.get(`${acc.day}|${acc.quantity}|${acc.stage}`);
+        const values =
+          existing && existing.stepMinutes === acc.minutes ? Int32Array.from(existing.values) : acc.values;
+        const qualities =
+          existing && existing.stepMinutes === acc.minutes
+            ? Uint16Array.from(existing.qualities)
+            : acc.qualities;
+        for (let i = 0; i < acc.fresh.length; i++) {
+          if (acc.fresh[i] && values !== acc.values) {
+            values[i] = acc.values[i]!;
+            qualities[i] = acc.qualities[i]!;
+          }
+        }
+        out.push({
+          prm,
+          day: acc.day,
+          quantity: acc.quantity,
+          stage: acc.stage,
+          stepMinutes: acc.minutes,
+          values,
+          qualities,
+        });
+        this.flushed.set(`${prm}|${acc.day}|${acc.quantity}|${acc.stage}`, acc.set);
+        if (acc.quantity === 'PA' && acc.stage === 'BRUT') this.touch(prm, acc.day);
+      }
+    }
+    const changed = await this.store.upsertCurveDays(out, this.now);
+    this.summary.curveDaysChanged += changed.length;
+    for (const k of changed)
+      if (k.quantity === 'PA' && k.stage === 'BRUT') this.rawPaDays.push({ prm: k.prm, day: k.day });
+  }
+
+  private touch(prm: string, day: string): void {
+    const set = this.touched.get(prm);
+    if (set) set.add(day);
+    else this.touched.set(prm, new Set([day]));
+  }
+
+  /** Validates one R64 reading and queues it for writing. */
+  async indexReading(r: IndexReadingInput, where: Location): Promise<void> {
+    const known = this.prms.get(text(r.prm) ?? '') ?? (await this.prm(r.prm, where));
+    if (!known) return;
+    const { record } = known;
+    const grid = text(r.grid);
+    if (grid === 'F') {
+      this.supplierReadings++;
+      return;
+    }
+    const stage = text(r.stage);
+    if (stage !== undefined && stage !== 'BRUT')
+      return this.error(where('etapeMetier'), `etapeMetier "${stage}" of an index must be BRUT`);
+    if (text(r.grandeurPhysique) !== 'EA') {
+      return this.error(
+        where('grandeurPhysique'),
+        `grandeurPhysique "${text(r.grandeurPhysique) ?? ''}" is not stored (only active energy EA)`,
+      );
+    }
+    if (text(r.grandeurMetier) !== 'CONS') {
+      return this.error(
+        where('grandeurMetier'),
+        `grandeurMetier "${text(r.grandeurMetier) ?? ''}" is not CONS (only consumption is stored)`,
+      );
+    }
+    if (text(r.unit) !== 'Wh')
+      return this.error(where('unite'), `unite "${text(r.unit) ?? ''}" must be Wh for EA`);
+    const timestamp = text(r.timestamp);
+    if (!timestamp || !TIMESTAMP.test(timestamp) || !timestamp.endsWith(' 00:00:00')) {
+      return this.error(
+        where('d'),
+        `timestamp "${timestamp ?? ''}" is not a daily reading at local midnight (AAAA-MM-JJ 00:00:00)`,
+      );
+    }
+    const day = detach(timestamp.slice(0, 10));
+    let register: string;
+    const calendar = record.distributorCalendar as DistributorCalendar;
+    if (grid === 'T') {
+      if (record.category !== 'B')
+        return this.error(where('grille'), 'a totalizer index exists only for category B (Linky)');
+      register = TOTALIZER;
+    } else if (grid === 'D') {
+      const calendarId = text(r.calendarId);
+      if (calendarId !== undefined && calendarId !== 'D' && calendarId !== calendar) {
+        return this.error(
+          where('idCalendrier'),
+          `calendar "${calendarId}" is not the PRM's distributor calendar ${calendar}`,
+        );
+      }
+      const timeClass = text(r.timeClass);
+      const classes = DISTRIBUTOR_CALENDARS[calendar].timeClasses as readonly string[];
+      if (!timeClass || !classes.includes(timeClass)) {
+        return this.error(
+          where('idClasseTemporelle'),
+          `time class "${timeClass ?? ''}" is not one of calendar ${calendar} (${classes.join(', ')})`,
+        );
+      }
+      register = classes.find((c) => c === timeClass)!;
+    } else return this.error(where('grille'), `grid "${grid ?? ''}" is not D, F or T`);
+    const value = integer(r.value);
+    if (value === undefined || value < 0)
+      return this.error(where('v'), `index value "${text(r.value) ?? ''}" is not a non-negative integer`);
+    const ivText = text(r.iv);
+    const iv = integer(r.iv);
+    if (record.category === 'A' && ivText !== undefined)
+      return this.error(where('iv'), 'iv is only given for category B (Linky) index');
+    if (ivText !== undefined && (iv === undefined || iv < 0 || iv > 15))
+      return this.error(where('iv'), `iv "${ivText}" is not an integer from 0 to 15`);
+    const key = `${record.prm}|${day}|${register}`;
+    if (this.indexKeys.has(key))
+      return this.error(where('d'), `duplicate index reading ${record.prm} ${day} ${register}`);
+    this.indexKeys.add(key);
+    this.summary.indexReadings++;
+    this.touch(record.prm, day);
+    this.touch(record.prm, addDays(day, -1));
+    if (this.failed) return;
+    this.indexBuffer.push({ prm: record.prm, day, register, valueWh: value, iv: iv ?? null });
+    if (this.indexBuffer.length >= INDEX_BATCH) await this.flushIndex();
+  }
+
+  private async flushIndex(): Promise<void> {
+    const batch = this.indexBuffer;
+    this.indexBuffer = [];
+    if (!this.failed && !this.dryRun && batch.length > 0)
+      this.summary.indexReadingsChanged += await this.store.upsertIndexReadings(batch, this.now);
+  }
+
+  /**
+   * Ends the file: writes what remains, recomputes the corrected curve of changed raw days, checks
+   * index/curve consistency (warnings), or throws IMPORT_REJECTED when any rule was broken.
+   */
+  async finish(): Promise<ImportSummary> {
+    await this.flushCurves();
+    await this.flushIndex();
+    if (this.failed) this.reject();
+    if (this.summary.curvePoints + this.summary.indexReadings === 0) {
+      this.error('file', 'no measurement found');
+      this.reject();
+    }
+    const bestDaysChanged =
+      this.rawPaDays.length > 0 ? await recomputeBest(this.db, this.rawPaDays, this.now) : 0;
+    await this.checkConsistency();
+    if (this.supplierReadings > 0) {
+      this.warnings.push(
+        `${this.file}: ${this.supplierReadings} supplier-grid (F) index reading(s) ignored: only the distributor grid is stored`,
+      );
+    }
+    if (this.warningCount > MAX_WARNINGS)
+      this.warnings.push(`${this.file}: … ${this.warningCount - MAX_WARNINGS} more mismatch warning(s)`);
+    return { file: this.file, ...this.summary, bestDaysChanged, warnings: this.warnings };
+  }
+
+  /** Quality warning when a complete raw day's energy per time class differs from its index increase. */
+  private async checkConsistency(): Promise<void> {
+    for (const [prm, daySet] of this.touched) {
+      const known = this.prms.get(prm);
+      if (!known) continue;
+      const days = [...daySet].sort();
+      const first = days[0]!;
+      const last = days[days.length - 1]!;
+      const readings = await this.store.readIndex(prm, first, addDays(last, 2));
+      if (readings.length === 0) continue;
+      const curves = await this.store.readCurves(prm, first, addDays(last, 1), {
+        quantity: 'PA',
+        stage: 'BRUT',
+      });
+      const calendar = known.record.distributorCalendar as DistributorCalendar;
+      const classes = DISTRIBUTOR_CALENDARS[calendar].timeClasses as readonly string[];
+      const at = new Map(readings.map((r) => [`${r.day}|${r.register}`, r.valueWh]));
+      for (const curve of curves) {
+        if (!daySet.has(curve.day) || !curve.qualities.every((q) => isPresent(q))) continue;
+        const hours = curve.stepMinutes / 60;
+        const cls = dayTimeClasses(curve.day, curve.stepMinutes, calendar);
+        const energy = new Array<number>(classes.length).fill(0);
+        curve.values.forEach((v, i) => (energy[cls[i]!]! += v * hours));
+        // Published values are rounded to the watt: allow half a watt per point, plus the index rounding.
+        const tolerance = 1 + 0.5 * hours * curve.values.length;
+        classes.forEach((register, c) => {
+          const start = at.get(`${curve.day}|${register}`);
+          const end = at.get(`${addDays(curve.day, 1)}|${register}`);
+          if (start === undefined || end === undefined) return;
+          if (Math.abs(end - start - energy[c]!) > tolerance) {
+            this.warningCount++;
+            if (this.warningCount <= MAX_WARNINGS) {
+              this.warnings.push(
+                `${this.file}: PRM ${prm} ${curve.day} ${register}: index increase ${end - start} Wh but curve energy ${Math.round(energy[c]!)} Wh`,
+              );
+            }
+          }
+        });
+      }
+    }
+  }
+}
