@@ -4,5 +4,10 @@
  */
 export function isConcurrencyConflict(error: unknown): boolean {
   const code = String((error as { code?: unknown } | undefined)?.code ?? '');
-  return code === '23505' || code === '40001' || code.startsWith('SQLITE_CONSTRAINT') || code.startsWith('SQLITE_BUSY');
+  return (
+    code === '23505' ||
+    code === '40001' ||
+    code.startsWith('SQLITE_CONSTRAINT') ||
+    code.startsWith('SQLITE_BUSY')
+  );
 }

@@ -87,7 +87,11 @@ export class PublicationRunRepository {
   ) {}
 
   async find(id: number): Promise<PublicationRunRecord | undefined> {
-    const row = await this.db.selectFrom('publication_run').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('publication_run')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row && toRecord(row);
   }
 
@@ -150,7 +154,12 @@ export class PublicationRunRepository {
    * worker died). PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent workers take different runs;
    * SQLite: the write transaction serialises claims.
    */
-  async claimNext(owner: string, now: Date, leaseMs: number, onlyRunId?: number): Promise<PublicationRunRecord | undefined> {
+  async claimNext(
+    owner: string,
+    now: Date,
+    leaseMs: number,
+    onlyRunId?: number,
+  ): Promise<PublicationRunRecord | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const nowIso = now.toISOString();
       let query = trx
@@ -203,7 +212,13 @@ export class PublicationRunRepository {
   async complete(id: number, owner: string, now: Date): Promise<boolean> {
     const result = await this.db
       .updateTable('publication_run')
-      .set({ status: 'done', completed_at: now.toISOString(), lease_owner: null, lease_expires_at: null, last_error: null })
+      .set({
+        status: 'done',
+        completed_at: now.toISOString(),
+        lease_owner: null,
+        lease_expires_at: null,
+        last_error: null,
+      })
       .where('id', '=', id)
       .where('lease_owner', '=', owner)
       .where('status', '=', 'running')

@@ -99,7 +99,10 @@ export interface PublicationSearch {
 export class PublicationRepository {
   constructor(private readonly db: Db) {}
 
-  async insert(publication: NewPublication, prms: ReadonlyArray<{ prm: string; contractNumber: string }>): Promise<number> {
+  async insert(
+    publication: NewPublication,
+    prms: ReadonlyArray<{ prm: string; contractNumber: string }>,
+  ): Promise<number> {
     const row = await this.db
       .insertInto('publication')
       .values({
@@ -143,12 +146,20 @@ export class PublicationRepository {
   }
 
   async findByRun(runId: number): Promise<PublicationRecord | undefined> {
-    const row = await this.db.selectFrom('publication').selectAll().where('run_id', '=', runId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('publication')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .executeTakeFirst();
     return row && toPublicationRecord(row);
   }
 
   /** Scoped lookup: a publication outside the caller's SIRENs is simply not found. */
-  async findVisible(id: number, entrepriseId: number, sirens: readonly string[]): Promise<PublicationRecord | undefined> {
+  async findVisible(
+    id: number,
+    entrepriseId: number,
+    sirens: readonly string[],
+  ): Promise<PublicationRecord | undefined> {
     if (sirens.length === 0) return undefined;
     const row = await this.db
       .selectFrom('publication')

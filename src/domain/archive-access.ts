@@ -9,7 +9,10 @@ export const RETENTION_YEARS = 4;
 
 /** First Paris day still inside the 4-year access window on `now`. */
 export function oldestAccessibleDay(now: Date): string {
-  const day = DateTime.fromJSDate(now, { zone: PARIS }).startOf('day').minus({ years: RETENTION_YEARS }).toISODate()!;
+  const day = DateTime.fromJSDate(now, { zone: PARIS })
+    .startOf('day')
+    .minus({ years: RETENTION_YEARS })
+    .toISODate()!;
   return day < ARCHIVE_FIRST_DAY ? ARCHIVE_FIRST_DAY : day;
 }
 
@@ -43,11 +46,15 @@ export function checkSearchRange(from: string | undefined, to: string | undefine
       });
     }
     if (day < oldest) {
-      throw new AppError('SEARCH_DATE_OUTSIDE_RETENTION', `${field} ${day} is older than the 4-year access window (from ${oldest})`, {
-        field,
-        day: frenchDay(day),
-        oldest: frenchDay(oldest),
-      });
+      throw new AppError(
+        'SEARCH_DATE_OUTSIDE_RETENTION',
+        `${field} ${day} is older than the 4-year access window (from ${oldest})`,
+        {
+          field,
+          day: frenchDay(day),
+          oldest: frenchDay(oldest),
+        },
+      );
     }
   }
   if (from !== undefined && to !== undefined && from > to) {

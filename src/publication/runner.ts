@@ -107,20 +107,27 @@ class Coverage {
  * horodate, idPublication) and the same content, so it writes the same inner file, byte for byte.
  * Returns undefined when nothing is runnable.
  */
-export async function runNext(deps: RunnerDeps, owner: string, options: { runId?: number } = {}): Promise<RunOutcome | undefined> {
+export async function runNext(
+  deps: RunnerDeps,
+  owner: string,
+  options: { runId?: number } = {},
+): Promise<RunOutcome | undefined> {
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
   const runs = new PublicationRunRepository(deps.db, deps.engine);
   const run = await runs.claimNext(owner, deps.clock.now(), leaseMs, options.runId);
   if (!run) return undefined;
   let lost = false;
-  const heartbeat = setInterval(() => {
-    runs
-      .extendLease(run.id, owner, new Date(deps.clock.now().getTime() + leaseMs))
-      .then((held) => {
-        if (!held) lost = true;
-      })
-      .catch((error: unknown) => deps.logger.warn({ err: error, runId: run.id }, 'lease renewal failed'));
-  }, Math.max(1000, Math.floor(leaseMs / 3)));
+  const heartbeat = setInterval(
+    () => {
+      runs
+        .extendLease(run.id, owner, new Date(deps.clock.now().getTime() + leaseMs))
+        .then((held) => {
+          if (!held) lost = true;
+        })
+        .catch((error: unknown) => deps.logger.warn({ err: error, runId: run.id }, 'lease renewal failed'));
+    },
+    Math.max(1000, Math.floor(leaseMs / 3)),
+  );
   heartbeat.unref();
   try {
     const publicationId = await publish(deps, run, owner, () => lost);
@@ -128,7 +135,8 @@ export async function runNext(deps: RunnerDeps, owner: string, options: { runId?
     deps.logger.info({ runId: run.id, publicationId }, 'publication archived');
     return { runId: run.id, status: 'done', publicationId };
   } catch (error) {
-    const message = error instanceof AppError ? error.detail : error instanceof Error ? error.message : String(error);
+    const message =
+      error instanceof AppError ? error.detail : error instanceof Error ? error.message : String(error);
     const giveUp = run.attempts >= (deps.maxAttempts ?? 8);
     const retryAt = giveUp ? null : new Date(deps.clock.now().getTime() + retryDelayMs(run.attempts));
     await runs.release(run.id, owner, message, retryAt);
@@ -146,7 +154,8 @@ async function publish(
   leaseLost: () => boolean,
 ): Promise<number | undefined> {
   const subscription = await deps.findSubscription(run.subscriptionId);
-  if (!subscription) throw new AppError('NOT_FOUND', `subscription ${run.subscriptionId} of run ${run.id} is missing`);
+  if (!subscription)
+    throw new AppError('NOT_FOUND', `subscription ${run.subscriptionId} of run ${run.id} is missing`);
   if (run.numSequence === null) throw new AppError('INTERNAL', `run ${run.id} has no numSequence`);
   const codeFlux = codeFluxOf(subscription.dataType, subscription.category);
   const names = publicationNames({

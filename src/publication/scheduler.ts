@@ -56,7 +56,10 @@ function isPublishable(subscription: SchedulableSubscription, window: Publicatio
  * something (its content is fixed, since the window is over), none otherwise; the horodate of
  * creation; the format in force at the window start.
  */
-export async function scheduleDueRuns(deps: SchedulerDeps, options: { maxPerSubscription?: number } = {}): Promise<ScheduleResult> {
+export async function scheduleDueRuns(
+  deps: SchedulerDeps,
+  options: { maxPerSubscription?: number } = {},
+): Promise<ScheduleResult> {
   const now = deps.clock.now();
   const max = options.maxPerSubscription ?? 1000;
   const result: ScheduleResult = { created: 0, empty: 0 };
@@ -86,24 +89,24 @@ export async function scheduleDueRuns(deps: SchedulerDeps, options: { maxPerSubs
       let inserted: number | undefined;
       try {
         inserted = await deps.db.transaction().execute(async (trx) => {
-        // Serialise schedulers per subscription so that two never compute the same next numSequence.
-        if (deps.engine === 'postgres') {
-          await sql`select id from subscription where id = ${subscription.id} for update`.execute(trx);
-        }
-        const repository = new PublicationRunRepository(trx, deps.engine);
-        const numSequence = hasContent ? (await repository.maxSequence(subscription.id)) + 1 : null;
-        return repository.insertIfAbsent({
-          subscriptionId: subscription.id,
-          windowStart: window.start,
-          windowEnd: window.end,
-          rebuild: 0,
-          status: hasContent ? 'pending' : 'empty',
-          format,
-          numSequence,
-          horodate: now,
-          requestedBy: null,
-          createdAt: now,
-        });
+          // Serialise schedulers per subscription so that two never compute the same next numSequence.
+          if (deps.engine === 'postgres') {
+            await sql`select id from subscription where id = ${subscription.id} for update`.execute(trx);
+          }
+          const repository = new PublicationRunRepository(trx, deps.engine);
+          const numSequence = hasContent ? (await repository.maxSequence(subscription.id)) + 1 : null;
+          return repository.insertIfAbsent({
+            subscriptionId: subscription.id,
+            windowStart: window.start,
+            windowEnd: window.end,
+            rebuild: 0,
+            status: hasContent ? 'pending' : 'empty',
+            format,
+            numSequence,
+            horodate: now,
+            requestedBy: null,
+            createdAt: now,
+          });
         });
       } catch (error) {
         // Another scheduler created this window's run at the same time: it carries on from here.

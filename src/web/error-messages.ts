@@ -65,9 +65,12 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
     `La date du ${p.day} est antérieure au ${p.first} : aucune publication n'existe avant cette date.`,
   SEARCH_DATE_OUTSIDE_RETENTION: (p) =>
     `La date du ${p.day} est hors de la période consultable : les flux sont conservés 4 ans, la recherche est possible à partir du ${p.oldest}.`,
-  SEARCH_DATE_RANGE_INVALID: (p) => `La date de début (${p.from}) est postérieure à la date de fin (${p.to}).`,
-  WINDOW_INVALID: (p) => `La période demandée n'est pas une période de publication de cet abonnement : ${p.reason}.`,
-  WINDOW_HAS_NO_DATA: () => 'Aucune donnée nouvelle n\'a été collectée sur cette période : il n\'y a pas de fichier à produire.',
+  SEARCH_DATE_RANGE_INVALID: (p) =>
+    `La date de début (${p.from}) est postérieure à la date de fin (${p.to}).`,
+  WINDOW_INVALID: (p) =>
+    `La période demandée n'est pas une période de publication de cet abonnement : ${p.reason}.`,
+  WINDOW_HAS_NO_DATA: () =>
+    "Aucune donnée nouvelle n'a été collectée sur cette période : il n'y a pas de fichier à produire.",
   IMPORT_REJECTED: (p) =>
     `Le fichier ${p.file} a été refusé : ${p.count} erreur(s), aucune mesure n'a été importée.`,
 };

@@ -24,7 +24,11 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addUniqueConstraint('publication_run_window_uq', ['subscription_id', 'window_start', 'rebuild'])
     .addUniqueConstraint('publication_run_sequence_uq', ['subscription_id', 'num_sequence'])
     .execute();
-  await db.schema.createIndex('publication_run_status_idx').on('publication_run').columns(['status', 'window_start']).execute();
+  await db.schema
+    .createIndex('publication_run_status_idx')
+    .on('publication_run')
+    .columns(['status', 'window_start'])
+    .execute();
 
   // The archive: one row per published file (zip), the file itself sealed with the master key in storage.
   await withId(db.schema.createTable('publication'), engine)
@@ -55,7 +59,11 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .on('publication')
     .columns(['entreprise_id', 'created_at'])
     .execute();
-  await db.schema.createIndex('publication_archive_name_idx').on('publication').column('archive_name').execute();
+  await db.schema
+    .createIndex('publication_archive_name_idx')
+    .on('publication')
+    .column('archive_name')
+    .execute();
   await db.schema.createIndex('publication_created_idx').on('publication').column('created_at').execute();
 
   await db.schema

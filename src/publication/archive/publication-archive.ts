@@ -27,7 +27,10 @@ export class PublicationArchive {
     });
     const sealed = new PassThrough();
     // Storage consumes `sealed` while the pipeline fills it: both must run together.
-    await Promise.all([pipeline(zip, measure, this.cipher.encryptStream(), sealed), this.storage.write(key, sealed)]);
+    await Promise.all([
+      pipeline(zip, measure, this.cipher.encryptStream(), sealed),
+      this.storage.write(key, sealed),
+    ]);
     return { size, sha256: hash.digest('hex') };
   }
 

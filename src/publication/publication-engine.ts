@@ -1,0 +1,240 @@
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { MasterCipher } from '../crypto/master-cipher.js';
+import type { DatabaseHandle } from '../db/database.js';
+import { PublicationRunRepository } from '../db/publication-run.repository.js';
+import { PublicationRepository } from '../db/publication.repository.js';
+import { SubscriptionRepository } from '../db/subscription.repository.js';
+import type { PublicationFileSource } from '../delivery/publication-file-source.js';
+import { AppError } from '../domain/app-error.js';
+import { isWindowStart, windowContaining, type Frequency } from '../domain/publication-windows.js';
+import { formatForWindow } from '../domain/subscription-rules.js';
+import type { Notifier } from '../notification/notifier.js';
+import { enforceJsonAboveLimit } from '../subscriptions/json-above-limit.js';
+import { LocalArchiveStorage, type ArchiveStorage } from './archive/archive-storage.js';
+import { PublicationArchive } from './archive/publication-archive.js';
+import { purgeExpired, type PurgeResult } from './archive/retention.js';
+import type { PublicationContentSource } from './publication-content.js';
+import { runNext, workerId, type RunnableSubscription, type RunOutcome, type RunnerDeps } from './runner.js';
+import { scheduleDueRuns, type SchedulableSubscription, type ScheduleResult } from './scheduler.js';
+import { StoreContentSource } from './store-content-source.js';
+
+/** How long after its end an ended subscription is still looked at by the scheduler (catch-up). */
+const ENDED_LOOKBACK_MS = 400 * 24 * 3_600_000;
+
+export interface PublicationEngine {
+  readonly archive: PublicationArchive;
+  readonly storage: ArchiveStorage;
+  /** What the dispatcher reads: the zip of an archived publication, in clear. */
+  readonly files: PublicationFileSource;
+  /** Creates the runs of every ended window (catching up in order). */
+  schedule(): Promise<ScheduleResult>;
+  /** Runs runnable runs until none is left (or `limit` runs); returns their outcomes. */
+  runPending(options?: { limit?: number }): Promise<RunOutcome[]>;
+  /** Builds a past window again: same content, next numSequence, new horodate; runs it now. */
+  rebuild(subscriptionId: number, windowStart: Date, requestedBy: string): Promise<RunOutcome>;
+  purge(): Promise<PurgeResult>;
+}
+
+export interface PublicationEngineDeps {
+  config: Pick<Config, 'dataDir' | 'masterKey'>;
+  database: DatabaseHandle;
+  clock: Clock;
+  logger: Logger;
+  notifier: Notifier;
+  /** Defaults to the measurement store; tests may give another. */
+  content?: PublicationContentSource;
+  /** Defaults to `<data dir>/archive`. */
+  storage?: ArchiveStorage;
+  leaseMs?: number;
+  owner?: string;
+}
+
+type SubscriptionRow = {
+  id: number;
+  entreprise_id: number;
+  siren: string;
+  category: string;
+  data_type: string;
+  frequency: string;
+  id_demande: string;
+  effective_at: string;
+  ended_at: string | null;
+};
+
+function toRunnable(row: SubscriptionRow): RunnableSubscription & SchedulableSubscription {
+  return {
+    id: row.id,
+    entrepriseId: row.entreprise_id,
+    siren: row.siren,
+    category: row.category as 'A' | 'B',
+    dataType: row.data_type as RunnableSubscription['dataType'],
+    frequency: row.frequency as Frequency,
+    idDemande: row.id_demande,
+    effectiveAt: new Date(row.effective_at),
+    endedAt: row.ended_at === null ? null : new Date(row.ended_at),
+  };
+}
+
+export function createPublicationEngine(deps: PublicationEngineDeps): PublicationEngine {
+  const { database, clock, logger } = deps;
+  const db = database.db;
+  const storage = deps.storage ?? new LocalArchiveStorage(path.join(deps.config.dataDir, 'archive'));
+  const archive = new PublicationArchive(storage, new MasterCipher(deps.config.masterKey));
+  const content = deps.content ?? new StoreContentSource(db);
+  const owner = deps.owner ?? workerId();
+  const columns = [
+    'id',
+    'entreprise_id',
+    'siren',
+    'category',
+    'data_type',
+    'frequency',
+    'id_demande',
+    'effective_at',
+    'ended_at',
+  ] as const;
+  const findSubscription = async (id: number) => {
+    const row = await db.selectFrom('subscription').select(columns).where('id', '=', id).executeTakeFirst();
+    return row && toRunnable(row);
+  };
+  const runner: RunnerDeps = {
+    db,
+    engine: database.engine,
+    clock,
+    logger,
+    content,
+    archive,
+    findSubscription,
+    leaseMs: deps.leaseMs,
+  };
+
+  const files: PublicationFileSource = {
+    async open(publicationId) {
+      const publication = await new PublicationRepository(db).find(publicationId);
+      if (!publication) throw new AppError('NOT_FOUND', `publication ${publicationId} is not in the archive`);
+      return {
+        fileName: publication.archiveName,
+        size: publication.size,
+        stream() {
+          const out = new PassThrough();
+          archive
+            .open(publication.storageKey)
+            .then((source) => pipeline(source, out))
+            .catch((error: unknown) => out.destroy(error as Error));
+          return out;
+        },
+      };
+    },
+  };
+
+  return {
+    archive,
+    storage,
+    files,
+
+    schedule() {
+      return scheduleDueRuns({
+        db,
+        engine: database.engine,
+        clock,
+        content,
+        async listSubscriptions(now) {
+          const rows = await db
+            .selectFrom('subscription')
+            .select(columns)
+            .where('effective_at', '<=', now.toISOString())
+            .where((eb) =>
+              eb.or([
+                eb('ended_at', 'is', null),
+                eb('ended_at', '>', new Date(now.getTime() - ENDED_LOOKBACK_MS).toISOString()),
+              ]),
+            )
+            .orderBy('id')
+            .execute();
+          return rows.map(toRunnable);
+        },
+        async formatForWindow(subscriptionId, window) {
+          return formatForWindow(
+            await new SubscriptionRepository(db).formatHistory(subscriptionId),
+            window.start,
+          );
+        },
+        async beforeSiren(siren, now) {
+          await enforceJsonAboveLimit(db, { now, notifier: deps.notifier, siren });
+        },
+      });
+    },
+
+    async runPending(options = {}) {
+      const outcomes: RunOutcome[] = [];
+      while (options.limit === undefined || outcomes.length < options.limit) {
+        const outcome = await runNext(runner, owner);
+        if (!outcome) break;
+        outcomes.push(outcome);
+      }
+      return outcomes;
+    },
+
+    async rebuild(subscriptionId, windowStart, requestedBy) {
+      const subscription = await findSubscription(subscriptionId);
+      if (!subscription) throw new AppError('NOT_FOUND', `subscription ${subscriptionId} not found`);
+      const now = clock.now();
+      const invalid = (reason: string) =>
+        new AppError('WINDOW_INVALID', `window ${windowStart.toISOString()}: ${reason}`, { reason });
+      if (!isWindowStart(subscription.frequency, windowStart)) {
+        throw invalid("ce n'est pas le début d'une période de publication de cette fréquence");
+      }
+      const window = windowContaining(subscription.frequency, windowStart);
+      const first = windowContaining(subscription.frequency, subscription.effectiveAt);
+      if (window.start < first.start) throw invalid("elle précède la prise d'effet de l'abonnement");
+      if (window.end > now) throw invalid("elle n'est pas terminée");
+      const runs = new PublicationRunRepository(db, database.engine);
+      const previous = await runs.maxRebuild(subscription.id, window.start);
+      if (previous === undefined) throw invalid("elle n'a pas encore été publiée");
+      const hasContent = await content.hasContent({
+        subscriptionId: subscription.id,
+        siren: subscription.siren,
+        category: subscription.category,
+        dataType: subscription.dataType,
+        window,
+      });
+      if (!hasContent)
+        throw new AppError('WINDOW_HAS_NO_DATA', `window ${window.start.toISOString()} collected nothing`);
+      const format = formatForWindow(
+        await new SubscriptionRepository(db).formatHistory(subscription.id),
+        window.start,
+      );
+      const runId = await db.transaction().execute(async (trx) => {
+        const repository = new PublicationRunRepository(trx, database.engine);
+        return repository.insertIfAbsent({
+          subscriptionId: subscription.id,
+          windowStart: window.start,
+          windowEnd: window.end,
+          rebuild: ((await repository.maxRebuild(subscription.id, window.start)) ?? 0) + 1,
+          status: 'pending',
+          format,
+          numSequence: (await repository.maxSequence(subscription.id)) + 1,
+          horodate: now,
+          requestedBy,
+          createdAt: now,
+        });
+      });
+      if (runId === undefined)
+        throw new AppError(
+          'CONCURRENT_CHANGE',
+          'another rebuild of this window was requested at the same time',
+        );
+      const outcome = await runNext(runner, owner, { runId });
+      return outcome ?? { runId, status: 'retry' };
+    },
+
+    purge() {
+      return purgeExpired({ db, clock, archive, storage, logger });
+    },
+  };
+}

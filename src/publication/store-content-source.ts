@@ -1,0 +1,209 @@
+import type { Db } from '../db/database.js';
+import { MeasurementRepository, type Quantity, type StoredCurveDay } from '../db/measurement.repository.js';
+import { PrmRepository, type PrmRecord } from '../db/prm.repository.js';
+import { DISTRIBUTOR_CALENDARS, type DistributorCalendar } from '../domain/calendars.js';
+import type { CurveStep } from '../domain/identifiers.js';
+import { dayTimestamps, midnightTimestamp } from '../domain/paris-calendar.js';
+import { isPresent, unpackQuality, type Stage } from '../domain/point-quality.js';
+import { cadranOf, TIME_CLASS_LABELS, TOTALIZER } from '../domain/time-classes.js';
+import type {
+  R63Grandeur,
+  R63Point,
+  R63PrmBlock,
+  R64PrmBlock,
+  R64Valeur,
+  TypeCompletion,
+  EtatComplementaire,
+  R63IndiceVraisemblance,
+} from './formats/r6x.types.js';
+import type { PublicationContentSource, PublicationScope } from './publication-content.js';
+
+const CURVE_ORDER: readonly Quantity[] = ['PA', 'PRI', 'PRC'];
+
+function stageOf(scope: PublicationScope): Stage {
+  return scope.dataType === 'CDC_CORRIGEE' ? 'BEST' : 'BRUT';
+}
+
+/** Quantities published per category and stage: reactive power above 36 kVA raw only. */
+function quantitiesOf(scope: PublicationScope): readonly Quantity[] {
+  return scope.category === 'A' && stageOf(scope) === 'BRUT' ? CURVE_ORDER : ['PA'];
+}
+
+/** Per-PRM facts read once per PRM of a file: step, calendar, curve-collection periods. */
+class PrmFacts {
+  private readonly cache = new Map<
+    string,
+    { prm: PrmRecord; collection: Array<{ startDate: string; endDate: string | null }> }
+  >();
+
+  constructor(private readonly prms: PrmRepository) {}
+
+  async get(prm: string) {
+    let facts = this.cache.get(prm);
+    if (!facts) {
+      const record = await this.prms.find(prm);
+      if (!record) throw new Error(`PRM ${prm} of a stored measurement is missing from the registry`);
+      const collection = record.category === 'B' ? await this.prms.collectionPeriodsOf(prm) : [];
+      facts = { prm: record, collection };
+      // A file lists each PRM once, in order: only the current one is needed.
+      this.cache.clear();
+      this.cache.set(prm, facts);
+    }
+    return facts;
+  }
+}
+
+function collectionOn(
+  periods: ReadonlyArray<{ startDate: string; endDate: string | null }>,
+  day: string,
+): boolean {
+  return periods.some((p) => p.startDate <= day && (p.endDate === null || p.endDate > day));
+}
+
+/**
+ * The store as a publication content source: the window stream of the measurement repository
+ * (attachment-filtered by SIREN), grouped into one R63/R64 block per PRM, with the curve collection
+ * rule applied to category B curves (a day whose collection was off is never published).
+ */
+export class StoreContentSource implements PublicationContentSource {
+  constructor(private readonly db: Db) {}
+
+  private window(scope: PublicationScope) {
+    return { from: scope.window.start, to: scope.window.end };
+  }
+
+  async hasContent(scope: PublicationScope): Promise<boolean> {
+    const blocks = scope.dataType === 'INDEX' ? this.indexBlocks(scope, 1) : this.curveBlocks(scope, 64);
+    for await (const block of blocks) {
+      void block;
+      return true;
+    }
+    return false;
+  }
+
+  private async *curveDays(
+    scope: PublicationScope,
+    batchSize: number,
+  ): AsyncGenerator<{ day: StoredCurveDay; facts: PrmRecord }> {
+    const measurements = new MeasurementRepository(this.db);
+    const facts = new PrmFacts(new PrmRepository(this.db));
+    const stream = measurements.streamCurveVersions(
+      { siren: scope.siren, category: scope.category },
+      this.window(scope),
+      { stage: stageOf(scope), quantities: quantitiesOf(scope) },
+      batchSize,
+    );
+    for await (const day of stream) {
+      const { prm, collection } = await facts.get(day.prm);
+      if (prm.category === 'B' && !collectionOn(collection, day.day)) continue;
+      yield { day, facts: prm };
+    }
+  }
+
+  async *curveBlocks(scope: PublicationScope, batchSize = 256): AsyncGenerator<R63PrmBlock> {
+    const stage = stageOf(scope);
+    let current: string | undefined;
+    let grandeurs = new Map<Quantity, R63Point[]>();
+    const flush = (prm: string): R63PrmBlock => ({
+      idPrm: prm,
+      etapeMetier: stage,
+      grandeur: CURVE_ORDER.filter((q) => grandeurs.has(q)).map((q): R63Grandeur => ({
+        grandeurMetier: 'CONS',
+        grandeurPhysique: q,
+        points: grandeurs.get(q)!,
+      })),
+    });
+    for await (const { day, facts } of this.curveDays(scope, batchSize)) {
+      if (current !== undefined && current !== day.prm) {
+        yield flush(current);
+        grandeurs = new Map();
+      }
+      current = day.prm;
+      const step = facts.step as CurveStep;
+      const stamps = dayTimestamps(day.day, facts.category, day.stepMinutes);
+      let points = grandeurs.get(day.quantity);
+      if (!points) grandeurs.set(day.quantity, (points = []));
+      for (let i = 0; i < stamps.length; i++) {
+        const code = day.qualities[i] ?? 0;
+        if (!isPresent(code)) continue;
+        const quality = unpackQuality(code)!;
+        const point: R63Point = { d: stamps[i]!, v: day.values[i]!, p: step, n: quality.n };
+        if (stage === 'BEST' && quality.tc !== undefined) point.tc = quality.tc as TypeCompletion;
+        if (facts.category === 'B') {
+          point.iv = (quality.iv ?? null) as R63IndiceVraisemblance | null;
+          point.ec = (quality.ec ?? null) as EtatComplementaire | null;
+        } else {
+          point.iv = null;
+          point.ec = null;
+        }
+        points.push(point);
+      }
+    }
+    if (current !== undefined) yield flush(current);
+  }
+
+  async *indexBlocks(scope: PublicationScope, batchSize = 2000): AsyncGenerator<R64PrmBlock> {
+    const measurements = new MeasurementRepository(this.db);
+    const prms = new PrmRepository(this.db);
+    let current: PrmRecord | undefined;
+    let registers = new Map<string, R64Valeur[]>();
+    const flush = (prm: PrmRecord): R64PrmBlock => {
+      const calendar = prm.distributorCalendar as DistributorCalendar;
+      const classes = (DISTRIBUTOR_CALENDARS[calendar].timeClasses as readonly string[]).filter((c) =>
+        registers.has(c),
+      );
+      const totals = registers.get(TOTALIZER);
+      return {
+        idPrm: prm.prm,
+        contexte: [
+          {
+            etapeMetier: 'BRUT',
+            contexteReleve: prm.category === 'B' ? 'COL' : 'FMR',
+            typeReleve: prm.category === 'B' ? 'AQ' : 'RC',
+            grandeur: [
+              {
+                grandeurMetier: 'CONS',
+                grandeurPhysique: 'EA',
+                calendrier: [
+                  {
+                    idCalendrier: calendar,
+                    libelleCalendrier: DISTRIBUTOR_CALENDARS[calendar].label,
+                    libelleGrille: 'Distributeur',
+                    classeTemporelle: classes.map((register) => ({
+                      idClasseTemporelle: register,
+                      libelleClasseTemporelle: TIME_CLASS_LABELS[register] ?? register,
+                      codeCadran: cadranOf(calendar, prm.category, register),
+                      valeur: registers.get(register)!,
+                    })),
+                  },
+                ],
+                ...(totals ? { cadranTotalisateur: { codeCadran: 'IDX_EAS_T', valeur: totals } } : {}),
+              },
+            ],
+          },
+        ],
+      };
+    };
+    const stream = measurements.streamIndexVersions(
+      { siren: scope.siren, category: scope.category },
+      this.window(scope),
+      batchSize,
+    );
+    for await (const reading of stream) {
+      if (current?.prm !== reading.prm) {
+        if (current) yield flush(current);
+        registers = new Map();
+        current = await prms.find(reading.prm);
+        if (!current) throw new Error(`PRM ${reading.prm} of a stored index is missing from the registry`);
+      }
+      let values = registers.get(reading.register);
+      if (!values) registers.set(reading.register, (values = []));
+      values.push({
+        d: midnightTimestamp(reading.day),
+        v: reading.valueWh,
+        iv: current.category === 'B' ? reading.iv : null,
+      });
+    }
+    if (current) yield flush(current);
+  }
+}
