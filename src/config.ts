@@ -14,6 +14,8 @@ export interface Config {
   masterKeySource: 'env' | 'file' | 'generated';
   smtpUrl: string | undefined;
   port: number;
+  /** Base URL of the portal as customers reach it, for links in e-mails. */
+  publicUrl: string;
 }
 
 function invalid(variable: string, reason: string): AppError {
@@ -95,5 +97,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
     masterKey = loaded.key;
     masterKeySource = loaded.source;
   }
-  return { database, dataDir, masterKey, masterKeySource, smtpUrl, port };
+  const publicUrl = (env.PUBLIWATT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+/.test(publicUrl)) {
+    throw invalid(
+      'PUBLIWATT_PUBLIC_URL',
+      `"${publicUrl}" must be an http(s) URL, e.g. https://portail.example.fr`,
+    );
+  }
+  return { database, dataDir, masterKey, masterKeySource, smtpUrl, port, publicUrl };
 }

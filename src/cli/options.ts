@@ -6,3 +6,10 @@ export function parsePortOption(value: string): number {
   }
   return Number(value);
 }
+
+export function parseSecondsOption(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) {
+    throw new InvalidArgumentError(`"${value}" is not a positive number of seconds`);
+  }
+  return Number(value);
+}

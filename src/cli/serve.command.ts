@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { DEMO_LOGINS, seedDemo } from '../demo/seed-demo.js';
 import { buildServer } from '../web/server.js';
 import { openContext } from './context.js';
-import { parsePortOption } from './options.js';
+import { parsePortOption, parseSecondsOption } from './options.js';
+import { createDeliveryServices } from '../delivery/delivery-services.js';
+import { startBackgroundJobs } from '../jobs/background-jobs.js';
+import { createPublicationEngine } from '../publication/publication-engine.js';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -10,7 +13,13 @@ export function registerServeCommand(program: Command): void {
     .description('run the portal, the REST API, the scheduler and the workers in one process')
     .option('--demo', 'seed the demo entreprise when the database has none, and print its logins')
     .option('--port <port>', 'TCP port to listen on (default: $PORT or 3000)', parsePortOption)
-    .action(async (options: { demo?: boolean; port?: number }) => {
+    .option(
+      '--job-interval <seconds>',
+      'pause between two passes of publication and delivery work',
+      parseSecondsOption,
+      30,
+    )
+    .action(async (options: { demo?: boolean; port?: number; jobInterval: number }) => {
       const context = await openContext({ port: options.port });
       const { config, database, logger, clock } = context;
       if (config.masterKeySource === 'generated') {
@@ -23,8 +32,33 @@ export function registerServeCommand(program: Command): void {
         const seeded = await seedDemo(database.db, clock.now());
         if (seeded) logger.info('demo entreprise seeded');
       }
-      const app = await buildServer(context);
+      const delivery = createDeliveryServices({
+        config,
+        handle: database,
+        clock,
+        portalUrl: config.publicUrl,
+      });
+      const publication = createPublicationEngine({
+        config,
+        database,
+        clock,
+        logger,
+        notifier: delivery.notifier,
+      });
+      const app = await buildServer({
+        ...context,
+        mailer: delivery.mailer,
+        notifier: delivery.notifier,
+        publication,
+      });
       await app.listen({ port: config.port, host: '0.0.0.0' });
+      const jobs = startBackgroundJobs({
+        engine: publication,
+        dispatcher: delivery.dispatcher(publication.files),
+        clock,
+        logger,
+        intervalMs: options.jobInterval * 1000,
+      });
       if (options.demo) {
         const lines = DEMO_LOGINS.map((l) => `  ${l.email.padEnd(32)} ${l.password.padEnd(22)} ${l.role}`);
         process.stdout.write(
@@ -34,8 +68,9 @@ export function registerServeCommand(program: Command): void {
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           logger.info({ signal }, 'shutting down');
-          void app
-            .close()
+          void jobs
+            .stop()
+            .then(() => app.close())
             .then(() => database.destroy())
             .finally(resolve);
         };

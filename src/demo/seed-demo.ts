@@ -8,7 +8,10 @@ import { hashPassword } from '../auth/password.js';
 import type { Habilitation } from '../domain/habilitations.js';
 import { REGISTRY_COLUMNS } from '../registry/registry-csv.js';
 import { importRegistryCsv } from '../registry/registry-import.js';
-import { addDays, localDayOf } from '../domain/paris-calendar.js';
+import { addDays, dayStart, localDayOf } from '../domain/paris-calendar.js';
+import { ChannelRepository } from '../db/channel.repository.js';
+import { SubscriptionChannelRepository } from '../db/subscription-channel.repository.js';
+import { SubscriptionRepository } from '../db/subscription.repository.js';
 import { generateMeasurements } from '../meterdata/generate-measurements.js';
 
 export const DEMO_ENTREPRISE = 'Démo Énergie Industrie SA';
@@ -166,11 +169,102 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
   const demoPrms: PrmRecord[] = [];
   for (const siren of [DEMO_SIREN_SITES, DEMO_SIREN_RESEAU])
     demoPrms.push(...(await prms.listAttachedOn(siren, today)));
+  // History as it would have been collected: the older days in one go a week ago, then each of
+  // the last days on the following morning, so the last windows have something to publish.
+  const recent = Math.min(DEMO_COLLECTED_DAILY, DEMO_MEASUREMENT_DAYS);
+  const collectedOn = (day: string) => new Date(dayStart(day).getTime() + 6 * 3_600_000);
   await generateMeasurements(db, demoPrms, {
     from: addDays(today, -DEMO_MEASUREMENT_DAYS),
-    to: today,
+    to: addDays(today, -recent),
     seed: 1,
-    now,
+    now: collectedOn(addDays(today, -recent)),
   });
+  for (let back = recent; back >= 1; back--) {
+    const day = addDays(today, -back);
+    await generateMeasurements(db, demoPrms, {
+      from: day,
+      to: addDays(day, 1),
+      seed: 1,
+      now: back === 1 ? now : collectedOn(addDays(day, 1)),
+    });
+  }
+  await seedDemoSubscriptions(db, now, actor);
   return true;
+}
+
+/** Days of the demo history collected one morning at a time (the windows of the last week). */
+const DEMO_COLLECTED_DAILY = 7;
+
+/**
+ * Effective subscriptions (asked 11 days ago) on both SIRENs and categories, both formats where
+ * allowed, and a confirmed e-mail channel writing to the outbox, so the first start shows an archive
+ * with files and deliveries.
+ */
+async function seedDemoSubscriptions(db: Db, now: Date, actor: AuditActor): Promise<void> {
+  const entreprise = (await new EntrepriseRepository(db).findByName(DEMO_ENTREPRISE))!;
+  const requestedAt = new Date(now.getTime() - 11 * 24 * 3_600_000);
+  const effectiveAt = new Date(requestedAt.getTime() + 72 * 3_600_000);
+  const lines: Array<
+    [string, 'A' | 'B', 'INDEX' | 'CDC_BRUTE' | 'CDC_CORRIGEE', 'Q' | 'H' | 'M', 'CSV' | 'JSON', boolean]
+  > = [
+    [DEMO_SIREN_SITES, 'A', 'INDEX', 'Q', 'CSV', true],
+    [DEMO_SIREN_SITES, 'A', 'CDC_BRUTE', 'Q', 'JSON', true],
+    [DEMO_SIREN_SITES, 'A', 'CDC_CORRIGEE', 'H', 'CSV', false],
+    [DEMO_SIREN_SITES, 'B', 'CDC_BRUTE', 'Q', 'CSV', true],
+    [DEMO_SIREN_SITES, 'B', 'INDEX', 'M', 'JSON', false],
+    [DEMO_SIREN_RESEAU, 'B', 'INDEX', 'Q', 'JSON', true],
+    [DEMO_SIREN_RESEAU, 'B', 'CDC_BRUTE', 'H', 'JSON', false],
+  ];
+  await db.transaction().execute(async (trx) => {
+    const subscriptions = new SubscriptionRepository(trx);
+    const audit = new AuditRepository(trx);
+    const channelId = await new ChannelRepository(trx).insert({
+      entreprise_id: entreprise.id,
+      kind: 'email',
+      label: 'Service énergie',
+      email: 'energie@demo.publiwatt.fr',
+      allow_self_signed: 0,
+      insecure_acknowledged: 0,
+      status: 'ACTIF',
+      confirmed_at: requestedAt.toISOString(),
+      created_at: requestedAt.toISOString(),
+      updated_at: requestedAt.toISOString(),
+    });
+    await audit.append(
+      {
+        actor,
+        entrepriseId: entreprise.id,
+        action: 'channel.created',
+        target: `channel:${channelId}`,
+        after: { email: 'energie@demo.publiwatt.fr' },
+      },
+      now,
+    );
+    const channels = new SubscriptionChannelRepository(trx);
+    for (const [index, [siren, category, dataType, frequency, format, withChannel]] of lines.entries()) {
+      const id = await subscriptions.insert({
+        entrepriseId: entreprise.id,
+        siren,
+        category,
+        dataType,
+        frequency,
+        format,
+        idDemande: `DEMO${String(index + 1).padStart(4, '0')}`,
+        requestedAt,
+        effectiveAt,
+        requestedBy: actor.label,
+      });
+      if (withChannel) await channels.replace(id, [channelId], effectiveAt);
+      await audit.append(
+        {
+          actor,
+          entrepriseId: entreprise.id,
+          action: 'subscription.created',
+          target: `subscription:${id}`,
+          after: { siren, category, dataType, frequency, format },
+        },
+        now,
+      );
+    }
+  });
 }

@@ -17,6 +17,7 @@ import { LoggingNotifier } from '../notification/logging.notifier.js';
 import type { Mailer } from '../notification/mailer.js';
 import type { Notifier } from '../notification/notifier.js';
 import { OutboxMailer } from '../notification/outbox.mailer.js';
+import { createPublicationEngine, type PublicationEngine } from '../publication/publication-engine.js';
 import { NO_CHANNELS, type SubscriptionChannelLookup } from '../subscriptions/subscription.service.js';
 import type { ApiContext } from './api/api-context.js';
 import { API_ROUTE_MODULES } from './api/index.js';
@@ -36,6 +37,8 @@ export interface ServerDeps {
   mailer?: Mailer;
   /** Defaults to logged notices. */
   notifier?: Notifier;
+  /** The publication engine (archive, runs); built from the configuration when absent. */
+  publication?: PublicationEngine;
   /** Channels of each subscription, for the grid; defaults to none. */
   channels?: SubscriptionChannelLookup;
 }
@@ -173,6 +176,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     notifier: deps.notifier ?? new LoggingNotifier(deps.logger),
     channels: deps.channels ?? NO_CHANNELS,
     sessionCookie: SESSION_COOKIE,
+    engine: deps.database.engine,
+    publication:
+      deps.publication ??
+      createPublicationEngine({
+        config: deps.config,
+        database: deps.database,
+        clock: deps.clock,
+        logger: deps.logger,
+        notifier: deps.notifier ?? new LoggingNotifier(deps.logger),
+      }),
   };
 
   registerHealthRoute(app, { db: deps.database.db, engine: deps.database.engine });

@@ -10,6 +10,8 @@ import type { Clock } from '../../src/clock.js';
 import type { DatabaseHandle, Db } from '../../src/db/database.js';
 import { MeasurementRepository, type CurveDay, type Quantity } from '../../src/db/measurement.repository.js';
 import { SubscriptionRepository } from '../../src/db/subscription.repository.js';
+import { PublicationRunRepository } from '../../src/db/publication-run.repository.js';
+import { PublicationRepository } from '../../src/db/publication.repository.js';
 import type { Category } from '../../src/domain/identifiers.js';
 import { pointsPerDay } from '../../src/domain/paris-calendar.js';
 import { packQuality, type Stage } from '../../src/domain/point-quality.js';
@@ -180,4 +182,52 @@ export async function publicationFile(engine: PublicationEngine, publicationId: 
   const file = await engine.files.open(publicationId);
   const zip = await buffer(file.stream());
   return { file, zip, inner: await unzipSingle(zip) };
+}
+
+/** An archive row (and its run) for a subscription, without a file: enough for scoping tests. */
+export async function seedPublication(
+  handle: DatabaseHandle,
+  subscriptionId: number,
+  entrepriseId: number,
+): Promise<number> {
+  const subscription = (await new SubscriptionRepository(handle.db).find(subscriptionId))!;
+  const at = new Date('2026-03-01T00:00:00Z');
+  const runId = await new PublicationRunRepository(handle.db, handle.engine).insertIfAbsent({
+    subscriptionId,
+    windowStart: at,
+    windowEnd: new Date('2026-03-02T00:00:00Z'),
+    rebuild: 0,
+    status: 'pending',
+    format: 'CSV',
+    numSequence: 1,
+    horodate: at,
+    requestedBy: null,
+    createdAt: at,
+  });
+  return new PublicationRepository(handle.db).insert(
+    {
+      runId: runId!,
+      subscriptionId,
+      entrepriseId,
+      siren: subscription.siren,
+      codeFlux: 'R64B',
+      dataType: subscription.dataType,
+      frequency: subscription.frequency,
+      format: 'CSV',
+      category: subscription.category,
+      windowStart: at,
+      windowEnd: new Date('2026-03-02T00:00:00Z'),
+      createdAt: at,
+      archiveName: `Enedis_R64B_Q_Index_${subscription.idDemande}_${subscription.siren}_20260301010000.zip`,
+      innerName: `Enedis_R64B_Q_Index_${subscription.idDemande}_00001_20260301010000.csv`,
+      size: 10,
+      sha256: '0'.repeat(64),
+      storageKey: 'none',
+      numSequence: 1,
+      idDemande: subscription.idDemande,
+      prmCount: 1,
+      pointCount: 1,
+    },
+    [{ prm: '22200000000001', contractNumber: 'CTR-Y' }],
+  );
 }

@@ -56,6 +56,7 @@ export async function startTestServer(
       masterKeySource: 'env',
       smtpUrl: undefined,
       port: 0,
+      publicUrl: 'http://localhost',
     },
     database: handle,
     clock,

@@ -4,6 +4,7 @@ import type { InjectOptions } from 'fastify';
 import { SubscriptionService } from '../../src/subscriptions/subscription.service.js';
 import { describeEachEngine } from '../support/databases.js';
 import { seedEntreprise } from '../support/registry-fixtures.js';
+import { seedPublication } from '../support/publication-fixtures.js';
 import { bearer, json, seedUser, startTestServer, type TestServer } from '../support/web.js';
 
 /** What entreprise Y owns; X's user must never reach any of it. */
@@ -11,6 +12,7 @@ interface Foreign {
   userId: number;
   tokenId: number;
   subscriptionId: number;
+  publicationId: number;
   siren: string;
   /** Strings that must never appear in an answer to X. */
   markers: string[];
@@ -112,6 +114,31 @@ const ROUTE_CHECKS: Record<string, Check> = {
     kind: 'operator',
     request: { method: 'GET', url: '/api/v1/operator/entreprises' },
   },
+  'GET /api/v1/flux': { kind: 'own', request: () => ({ method: 'GET', url: '/api/v1/flux' }) },
+  'GET /api/v1/flux/:id': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/api/v1/flux/${y.publicationId}` }),
+  },
+  'GET /api/v1/flux/:id/file': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/api/v1/flux/${y.publicationId}/file` }),
+  },
+  'POST /api/v1/flux/:id/resend': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: `/api/v1/flux/${y.publicationId}/resend`,
+      payload: { channelId: 1 },
+    }),
+  },
+  'POST /api/v1/subscriptions/:id/rebuild': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: `/api/v1/subscriptions/${y.subscriptionId}/rebuild`,
+      payload: { windowStart: '2026-03-01' },
+    }),
+  },
   'POST /api/v1/registry': {
     kind: 'operator',
     request: {
@@ -156,10 +183,12 @@ describeEachEngine('tenant isolation over every route', (ctx) => {
       { type: 'user', id: String(yUser.user.id), label: 'y@yttrium.fr' },
       server.clock.now(),
     );
+    const publicationId = await seedPublication(ctx.handle, change!.subscription.id, yUser.user.entrepriseId);
     y = {
       userId: yUser.user.id,
       tokenId: yTokens[0]!.id,
       subscriptionId: change!.subscription.id,
+      publicationId,
       siren: '552100554',
       markers: ['y@yttrium.fr', '552100554', 'Yttrium', change!.subscription.idDemande],
     };

@@ -2,7 +2,8 @@ import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fasti
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Clock } from '../../clock.js';
-import type { Db } from '../../db/database.js';
+import type { Db, Engine } from '../../db/database.js';
+import type { PublicationEngine } from '../../publication/publication-engine.js';
 import type { Mailer } from '../../notification/mailer.js';
 import type { Notifier } from '../../notification/notifier.js';
 import type { SubscriptionChannelLookup } from '../../subscriptions/subscription.service.js';
@@ -16,6 +17,10 @@ export interface ApiContext {
   channels: SubscriptionChannelLookup;
   /** Names the session cookie and signs CSRF tokens to the session. */
   sessionCookie: string;
+  /** The database engine, for repositories whose SQL differs (leases). */
+  engine: Engine;
+  /** The archive and the publication runs (downloads, rebuilds). */
+  publication: PublicationEngine;
 }
 
 export type ApiApp = FastifyInstance<

@@ -1,0 +1,30 @@
+import { createDeliveryServices, type DeliveryServices } from '../delivery/delivery-services.js';
+import { createPublicationEngine, type PublicationEngine } from '../publication/publication-engine.js';
+import { openContext, type CommandContext } from './context.js';
+
+/** A command context with the publication engine and the delivery services wired from the configuration. */
+export interface EngineContext extends CommandContext {
+  engine: PublicationEngine;
+  delivery: DeliveryServices;
+  close(): Promise<void>;
+}
+
+export async function openEngineContext(
+  options: { quiet?: boolean } = { quiet: true },
+): Promise<EngineContext> {
+  const context = await openContext(options);
+  const delivery = createDeliveryServices({
+    config: context.config,
+    handle: context.database,
+    clock: context.clock,
+    portalUrl: context.config.publicUrl,
+  });
+  const engine = createPublicationEngine({
+    config: context.config,
+    database: context.database,
+    clock: context.clock,
+    logger: context.logger,
+    notifier: delivery.notifier,
+  });
+  return { ...context, engine, delivery, close: () => context.database.destroy() };
+}

@@ -1,0 +1,64 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Dispatcher } from '../delivery/dispatcher.js';
+import type { PublicationEngine } from '../publication/publication-engine.js';
+
+export interface BackgroundJobsOptions {
+  engine: PublicationEngine;
+  dispatcher: Dispatcher;
+  clock: Clock;
+  logger: Logger;
+  /** Pause between two passes. Default 30 s. */
+  intervalMs?: number;
+  /** Whether this process also schedules runs and purges (every process may: both are idempotent). */
+  schedule?: boolean;
+}
+
+const DAY_MS = 24 * 3_600_000;
+
+/**
+ * The work `serve` and `worker` do continuously: create the runs of ended windows, publish them,
+ * deliver what is due, and once a day purge what is older than four years. Each pass is idempotent
+ * and safe beside other processes doing the same (unique run keys, leases). Returns `stop()`, which
+ * resolves once the current pass has finished.
+ */
+export function startBackgroundJobs(options: BackgroundJobsOptions): { stop(): Promise<void> } {
+  const { engine, dispatcher, clock, logger } = options;
+  const interval = options.intervalMs ?? 30_000;
+  const abort = new AbortController();
+  let lastPurge = 0;
+  const loop = async () => {
+    while (!abort.signal.aborted) {
+      try {
+        if (options.schedule !== false) {
+          const scheduled = await engine.schedule();
+          if (scheduled.created + scheduled.empty > 0) logger.info(scheduled, 'publication runs created');
+        }
+        const outcomes = await engine.runPending({ limit: 50 });
+        if (outcomes.length > 0) logger.info({ runs: outcomes.length }, 'publication runs processed');
+        const delivered = await dispatcher.runDue();
+        if (delivered.delivered + delivered.retried + delivered.failed > 0)
+          logger.info(delivered, 'deliveries processed');
+        if (options.schedule !== false && clock.now().getTime() - lastPurge >= DAY_MS) {
+          lastPurge = clock.now().getTime();
+          await engine.purge();
+        }
+      } catch (error) {
+        logger.error({ err: error }, 'background pass failed; retrying at the next pass');
+      }
+      try {
+        await sleep(interval, undefined, { signal: abort.signal });
+      } catch {
+        // aborted: leave the loop
+      }
+    }
+  };
+  const running = loop();
+  return {
+    async stop() {
+      abort.abort();
+      await running;
+    },
+  };
+}
