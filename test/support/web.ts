@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
+import type { Config } from '../../src/config.js';
+import { createPublicationEngine, type PublicationEngine } from '../../src/publication/publication-engine.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { issueSecret } from '../../src/auth/secret-token.js';
 import type { DatabaseHandle } from '../../src/db/database.js';
@@ -38,6 +40,8 @@ export interface TestServer {
   clock: FakeClock;
   mailer: RecordingMailer;
   notifier: RecordingNotifier;
+  /** The server's publication engine (same archive and master key). */
+  publication: PublicationEngine;
 }
 
 /** The real server on a test database, with a fake clock and recording mailer and notifier. */
@@ -48,24 +52,20 @@ export async function startTestServer(
   const clock = new FakeClock(start);
   const mailer = new RecordingMailer();
   const notifier = new RecordingNotifier();
-  const app = await buildServer({
-    config: {
-      database: { engine: 'sqlite', file: ':memory:' },
-      dataDir: mkdtempSync(path.join(tmpdir(), 'publiwatt-web-')),
-      masterKey: Buffer.alloc(32, 7),
-      masterKeySource: 'env',
-      smtpUrl: undefined,
-      port: 0,
-      publicUrl: 'http://localhost',
-    },
-    database: handle,
-    clock,
-    logger: pino({ level: 'silent' }),
-    mailer,
-    notifier,
-  });
+  const config: Config = {
+    database: { engine: 'sqlite', file: ':memory:' },
+    dataDir: mkdtempSync(path.join(tmpdir(), 'publiwatt-web-')),
+    masterKey: Buffer.alloc(32, 7),
+    masterKeySource: 'env',
+    smtpUrl: undefined,
+    port: 0,
+    publicUrl: 'http://localhost',
+  };
+  const logger = pino({ level: 'silent' });
+  const publication = createPublicationEngine({ config, database: handle, clock, logger, notifier });
+  const app = await buildServer({ config, database: handle, clock, logger, mailer, notifier, publication });
   await app.ready();
-  return { app, clock, mailer, notifier };
+  return { app, clock, mailer, notifier, publication };
 }
 
 let passwordHashCache: Promise<string> | undefined;
