@@ -43,14 +43,22 @@ export async function seedPublicationRegistry(db: Db): Promise<{ alpha: number; 
       step: 'PT5M',
       contract: 'CTR-A1',
     },
-    { entreprise: 'Alpha SA', siren: ALPHA_SIREN, prm: PRM_B1, contract: 'CTR-B1', collection: '2026-01-01' },
-    { entreprise: 'Alpha SA', siren: ALPHA_SIREN, prm: PRM_B2, contract: 'CTR-B2' },
+    {
+      entreprise: 'Alpha SA',
+      siren: ALPHA_SIREN,
+      prm: PRM_B1,
+      contract: 'CTR-B1',
+      collection: '2020-01-01',
+      start: '2020-01-01',
+    },
+    { entreprise: 'Alpha SA', siren: ALPHA_SIREN, prm: PRM_B2, contract: 'CTR-B2', start: '2020-01-01' },
     {
       entreprise: 'Alpha SA',
       siren: ALPHA_SIREN,
       prm: PRM_B3,
       contract: 'CTR-B3',
-      collection: '2026-01-01',
+      collection: '2020-01-01',
+      start: '2020-01-01',
       end: '2026-10-20',
     },
     {
@@ -58,7 +66,8 @@ export async function seedPublicationRegistry(db: Db): Promise<{ alpha: number; 
       siren: BETA_SIREN,
       prm: PRM_BETA,
       contract: 'CTR-BETA',
-      collection: '2026-01-01',
+      collection: '2020-01-01',
+      start: '2020-01-01',
     },
   ];
   await importRegistryCsv(db, registryCsv(rows), {
