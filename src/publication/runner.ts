@@ -9,7 +9,7 @@ import { PublicationRunRepository, type PublicationRunRecord } from '../db/publi
 import { PublicationRepository } from '../db/publication.repository.js';
 import { DeliveryService } from '../delivery/delivery.service.js';
 import { AppError } from '../domain/app-error.js';
-import { parisTimestamp, type Frequency } from '../domain/publication-windows.js';
+import { parisDay, parisTimestamp, type Frequency } from '../domain/publication-windows.js';
 import type { Category } from '../domain/identifiers.js';
 import type { PublicationArchive } from './archive/publication-archive.js';
 import { writeR63Csv } from './formats/r63-csv.writer.js';
@@ -193,7 +193,8 @@ async function publish(
     const blocks = coverage.curves(deps.content.curveBlocks(scope));
     body = run.format === 'JSON' ? writeR63Json(header, blocks) : writeR63Csv(header, blocks);
   }
-  const storageKey = `${run.windowStart.toISOString().slice(0, 7).replace('-', '/')}/run-${run.id}.zip.pwm`;
+  // One folder per month of window start (Paris), one file per run: a redone run replaces its own file.
+  const storageKey = `${parisDay(run.windowStart).slice(0, 7).replace('-', '/')}/run-${run.id}.zip.pwm`;
   const zip = writeZip(names.innerName, Readable.from(body), run.horodate);
   const { size, sha256 } = await deps.archive.put(storageKey, zip);
   if (leaseLost()) return undefined;
