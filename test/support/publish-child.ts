@@ -9,6 +9,7 @@ import { createPublicationEngine } from '../../src/publication/publication-engin
 import { StoreContentSource } from '../../src/publication/store-content-source.js';
 import type { PublicationContentSource } from '../../src/publication/publication-content.js';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 
 const forever = () => new Promise<never>(() => undefined);
 const paused = () => process.stdout.write('PAUSED\n');
@@ -36,7 +37,7 @@ const content: PublicationContentSource =
 
 /** Finishes the file under its final name, then hangs before the run's transaction. */
 class StallAfterWrite extends LocalArchiveStorage {
-  override async write(key: string, source: import('node:stream').Readable): Promise<void> {
+  override async write(key: string, source: Readable): Promise<void> {
     await super.write(key, source);
     paused();
     await forever();
