@@ -6,6 +6,7 @@ import {
   storeReadStage,
   storeWriteStage,
 } from './measurement-stages.js';
+import { publishDailyStage, publishMonthlyStage } from './publication-stages.js';
 
 /** Stages of `publiwatt bench`, in run order. Append new stages here. */
 export const BENCH_STAGES: BenchStage[] = [
@@ -14,4 +15,6 @@ export const BENCH_STAGES: BenchStage[] = [
   storeReadStage,
   parseCsvStage,
   importCsvStage,
+  publishDailyStage,
+  publishMonthlyStage,
 ];

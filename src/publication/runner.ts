@@ -4,7 +4,6 @@ import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db, Engine } from '../db/database.js';
-import { PrmRepository } from '../db/prm.repository.js';
 import { PublicationRunRepository, type PublicationRunRecord } from '../db/publication-run.repository.js';
 import { PublicationRepository } from '../db/publication.repository.js';
 import { DeliveryService } from '../delivery/delivery.service.js';
@@ -200,8 +199,14 @@ async function publish(
   if (leaseLost()) return undefined;
 
   const contracts = new Map<string, string>();
-  const prmRepository = new PrmRepository(deps.db);
-  for (const prm of coverage.prms) contracts.set(prm, (await prmRepository.find(prm))?.contractNumber ?? '');
+  for (let i = 0; i < coverage.prms.length; i += 500) {
+    const rows = await deps.db
+      .selectFrom('prm')
+      .select(['prm', 'contract_number'])
+      .where('prm', 'in', coverage.prms.slice(i, i + 500))
+      .execute();
+    for (const row of rows) contracts.set(row.prm, row.contract_number);
+  }
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
     const runs = new PublicationRunRepository(trx, deps.engine);
@@ -231,7 +236,7 @@ async function publish(
         prmCount: coverage.prms.length,
         pointCount: coverage.points,
       },
-      [...contracts].map(([prm, contractNumber]) => ({ prm, contractNumber })),
+      coverage.prms.map((prm) => ({ prm, contractNumber: contracts.get(prm) ?? '' })),
     );
     await new DeliveryService({ db: trx, engine: deps.engine }, deps.clock).scheduleForPublication({
       publicationId,

@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import { MeasurementRepository, type Quantity, type StoredCurveDay } from '../db/measurement.repository.js';
-import { PrmRepository, type PrmRecord } from '../db/prm.repository.js';
+import type { PrmRecord } from '../db/prm.repository.js';
 import { DISTRIBUTOR_CALENDARS, type DistributorCalendar } from '../domain/calendars.js';
 import type { CurveStep } from '../domain/identifiers.js';
 import { dayTimestamps, midnightTimestamp } from '../domain/paris-calendar.js';
@@ -29,27 +29,69 @@ function quantitiesOf(scope: PublicationScope): readonly Quantity[] {
   return scope.category === 'A' && stageOf(scope) === 'BRUT' ? CURVE_ORDER : ['PA'];
 }
 
-/** Per-PRM facts read once per PRM of a file: step, calendar, curve-collection periods. */
+/**
+ * Facts of the PRMs a file may cover (step, calendar, contract, curve-collection periods), read in
+ * two queries for the whole SIREN and category instead of two per PRM.
+ */
 class PrmFacts {
-  private readonly cache = new Map<
-    string,
-    { prm: PrmRecord; collection: Array<{ startDate: string; endDate: string | null }> }
-  >();
+  private prms: Map<string, PrmRecord> | undefined;
+  private collection = new Map<string, Array<{ startDate: string; endDate: string | null }>>();
 
-  constructor(private readonly prms: PrmRepository) {}
+  constructor(
+    private readonly db: Db,
+    private readonly scope: PublicationScope,
+  ) {}
+
+  private async load(): Promise<Map<string, PrmRecord>> {
+    const prms = new Map<string, PrmRecord>();
+    const rows = await this.db
+      .selectFrom('prm as p')
+      .selectAll('p')
+      .where('p.category', '=', this.scope.category)
+      .where('p.prm', 'in', (eb) =>
+        eb.selectFrom('prm_attachment').select('prm').where('siren', '=', this.scope.siren),
+      )
+      .execute();
+    for (const row of rows) {
+      prms.set(row.prm, {
+        prm: row.prm,
+        segment: row.segment as PrmRecord['segment'],
+        category: row.category as PrmRecord['category'],
+        kva: row.kva,
+        step: row.step as PrmRecord['step'],
+        contractNumber: row.contract_number,
+        label: row.label,
+        distributorCalendar: row.distributor_calendar,
+        supplierCalendar: row.supplier_calendar,
+      });
+    }
+    if (this.scope.category === 'B') {
+      const periods = await this.db
+        .selectFrom('prm_curve_collection as c')
+        .select(['c.prm', 'c.start_date', 'c.end_date'])
+        .where('c.prm', 'in', (eb) =>
+          eb.selectFrom('prm_attachment').select('prm').where('siren', '=', this.scope.siren),
+        )
+        .execute();
+      for (const period of periods) {
+        const list = this.collection.get(period.prm) ?? [];
+        list.push({ startDate: period.start_date, endDate: period.end_date });
+        this.collection.set(period.prm, list);
+      }
+    }
+    return prms;
+  }
 
   async get(prm: string) {
-    let facts = this.cache.get(prm);
-    if (!facts) {
-      const record = await this.prms.find(prm);
-      if (!record) throw new Error(`PRM ${prm} of a stored measurement is missing from the registry`);
-      const collection = record.category === 'B' ? await this.prms.collectionPeriodsOf(prm) : [];
-      facts = { prm: record, collection };
-      // A file lists each PRM once, in order: only the current one is needed.
-      this.cache.clear();
-      this.cache.set(prm, facts);
-    }
-    return facts;
+    this.prms ??= await this.load();
+    const record = this.prms.get(prm);
+    if (!record) throw new Error(`PRM ${prm} of a stored measurement is missing from the registry`);
+    return { prm: record, collection: this.collection.get(prm) ?? [] };
+  }
+
+  /** Contract numbers of the PRMs a file covered (for the archive search). */
+  async contractOf(prm: string): Promise<string> {
+    return (await this.get(prm)).prm.contractNumber;
   }
 }
 
@@ -86,7 +128,7 @@ export class StoreContentSource implements PublicationContentSource {
     batchSize: number,
   ): AsyncGenerator<{ day: StoredCurveDay; facts: PrmRecord }> {
     const measurements = new MeasurementRepository(this.db);
-    const facts = new PrmFacts(new PrmRepository(this.db));
+    const facts = new PrmFacts(this.db, scope);
     const stream = measurements.streamCurveVersions(
       { siren: scope.siren, category: scope.category },
       this.window(scope),
@@ -144,7 +186,7 @@ export class StoreContentSource implements PublicationContentSource {
 
   async *indexBlocks(scope: PublicationScope, batchSize = 2000): AsyncGenerator<R64PrmBlock> {
     const measurements = new MeasurementRepository(this.db);
-    const prms = new PrmRepository(this.db);
+    const facts = new PrmFacts(this.db, scope);
     let current: PrmRecord | undefined;
     let registers = new Map<string, R64Valeur[]>();
     const flush = (prm: PrmRecord): R64PrmBlock => {
@@ -193,8 +235,7 @@ export class StoreContentSource implements PublicationContentSource {
       if (current?.prm !== reading.prm) {
         if (current) yield flush(current);
         registers = new Map();
-        current = await prms.find(reading.prm);
-        if (!current) throw new Error(`PRM ${reading.prm} of a stored index is missing from the registry`);
+        current = (await facts.get(reading.prm)).prm;
       }
       let values = registers.get(reading.register);
       if (!values) registers.set(reading.register, (values = []));
