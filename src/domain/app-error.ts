@@ -62,6 +62,7 @@ export const ERROR_STATUS = {
   HOST_KEY_MISMATCH: 409,
   DELIVERY_FAILED: 502,
   IMPORT_REJECTED: 400,
+  UPLOAD_TOO_LARGE: 413,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

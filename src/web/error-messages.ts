@@ -63,6 +63,8 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
   DELIVERY_FAILED: (p) => `L'envoi a échoué : ${p.reason}.`,
   IMPORT_REJECTED: (p) =>
     `Le fichier ${p.file} a été refusé : ${p.count} erreur(s), aucune mesure n'a été importée.`,
+  UPLOAD_TOO_LARGE: (p) =>
+    `Le fichier dépasse la taille maximale acceptée (${Math.floor(Number(p.limit) / 1024 ** 2)} Mo).`,
 };
 
 const HABILITATION_LABELS: Readonly<Record<string, string>> = {

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/database.js';
+import type { DeliveryServices } from '../../delivery/delivery-services.js';
 import type { Mailer } from '../../notification/mailer.js';
 import type { Notifier } from '../../notification/notifier.js';
 import type { SubscriptionChannelLookup } from '../../subscriptions/subscription.service.js';
@@ -16,6 +17,10 @@ export interface ApiContext {
   channels: SubscriptionChannelLookup;
   /** Names the session cookie and signs CSRF tokens to the session. */
   sessionCookie: string;
+  /** Channels, encryption keys and deliveries (same mailer and notifier as above). */
+  delivery: DeliveryServices;
+  /** Largest measurement file `POST /measurements` accepts, in bytes. */
+  uploadLimitBytes: number;
 }
 
 export type ApiApp = FastifyInstance<
