@@ -44,10 +44,14 @@ const ImportRejectedBody = Type.Object({
 
 const MEDIA_TYPES = ['application/octet-stream', 'application/zip', 'text/csv', 'application/json'];
 
-/** Fails the stream once more than `limit` bytes went through (chunked bodies have no length). */
-function limitedTo(limit: number): Transform {
+/**
+ * The body, failing once more than `limit` bytes came (chunked bodies declare no length). The request
+ * itself is left alone on overflow (only unpiped), so the client still receives the 413 answer
+ * instead of a reset connection; a client that goes away fails the import.
+ */
+function limitedTo(body: Readable, limit: number): Readable {
   let seen = 0;
-  return new Transform({
+  const limiter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
       if (seen > limit) {
@@ -57,9 +61,17 @@ function limitedTo(limit: number): Transform {
       callback(null, chunk);
     },
   });
+  // The import finds an error on `limiter` itself (its pipeline checks `errored`); this listener only
+  // keeps one raised before the import starts reading from counting as unhandled.
+  limiter.on('error', () => undefined);
+  body.on('error', (error) => limiter.destroy(error));
+  body.on('close', () => {
+    if (!body.readableEnded) limiter.destroy(new AppError('INVALID_INPUT', 'the upload was interrupted'));
+  });
+  return body.pipe(limiter);
 }
 
-function firstHeader(value: string | string[] | undefined): string | undefined {
+function firstOf(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
@@ -88,8 +100,7 @@ export const measurementRoutes: ApiRouteModule = (app, ctx) => {
             'nothing. A file breaking any rule is rejected whole (400 `IMPORT_REJECTED`) with the line ' +
             'or JSON path and the rule of each error.',
           consumes: MEDIA_TYPES,
-          // No `type`: the parsed body is the request stream, which a format alone lets through.
-          body: Type.Unsafe<Readable>({ format: 'binary', description: 'the file, as raw bytes' }),
+          body: Type.Unsafe<Readable>({ type: 'string', format: 'binary', description: 'the file' }),
           querystring: Type.Object({
             fileName: Type.Optional(
               Type.String({ maxLength: 255, description: 'name used in messages (or `X-File-Name`)' }),
@@ -107,6 +118,9 @@ export const measurementRoutes: ApiRouteModule = (app, ctx) => {
             ...AUTH_ERRORS,
           },
         },
+        // The body is the request stream itself and the query two optional strings: nothing to validate
+        // here (the import checks the content, `parseKeyHex` the key).
+        validatorCompiler: () => () => true,
       },
       async (request, reply) => {
         const declared = Number(request.headers['content-length'] ?? NaN);
@@ -117,11 +131,15 @@ export const measurementRoutes: ApiRouteModule = (app, ctx) => {
         }
         const body = request.body as Readable | undefined;
         if (!body || declared === 0) throw new AppError('INVALID_INPUT', 'the body must be the file');
-        const keyHex = request.query.key ?? firstHeader(request.headers['x-encryption-key']);
-        const fileName =
-          request.query.fileName ?? firstHeader(request.headers['x-file-name']) ?? 'measurements';
+        const query = request.query as Record<string, string | string[] | undefined>;
+        const keyHex = firstOf(query.key) ?? firstOf(request.headers['x-encryption-key']);
+        const fileName = (
+          firstOf(query.fileName) ??
+          firstOf(request.headers['x-file-name']) ??
+          'measurements'
+        ).slice(0, 255);
         try {
-          return await importMeasurementStream(ctx.db, body.pipe(limitedTo(ctx.uploadLimitBytes)), {
+          return await importMeasurementStream(ctx.db, limitedTo(body, ctx.uploadLimitBytes), {
             fileName,
             key: keyHex === undefined ? undefined : parseKeyHex(keyHex),
             now: ctx.clock.now(),
