@@ -161,6 +161,41 @@ describeEachEngine('measurement ingestion over the REST API', (ctx) => {
     }
   });
 
+  it('streams a real HTTP upload into the import, and answers 413 (not a reset) above the limit', async () => {
+    const small = await startTestServerWithLimit(Buffer.byteLength(csv) + 1024);
+    try {
+      const base = await small.app.listen({ port: 0, host: '127.0.0.1' });
+      const chunked = (text: string, times: number) =>
+        Readable.toWeb(
+          Readable.from(
+            (function* () {
+              for (let i = 0; i < times; i++) yield Buffer.from(text);
+            })(),
+          ),
+        ) as ReadableStream;
+      const ok = await fetch(`${base}/api/v1/measurements?fileName=http.csv`, {
+        method: 'POST',
+        headers: { ...operator, 'content-type': 'text/csv' },
+        body: chunked(csv, 1),
+        duplex: 'half',
+      } as RequestInit);
+      assert.equal(ok.status, 200, await ok.clone().text());
+      assert.equal(((await ok.json()) as Summary).curveDaysChanged, 0, 'already imported');
+      const tooLarge = await fetch(`${base}/api/v1/measurements`, {
+        method: 'POST',
+        headers: { ...operator, 'content-type': 'text/csv' },
+        body: chunked(csv, 3),
+        duplex: 'half',
+      } as RequestInit);
+      assert.equal(tooLarge.status, 413);
+      const refusal = (await tooLarge.json()) as { code: string; message: string };
+      assert.equal(refusal.code, 'UPLOAD_TOO_LARGE');
+      assert.match(refusal.message, /taille maximale acceptée \(\d+ Ko\)/);
+    } finally {
+      await small.app.close();
+    }
+  });
+
   async function startTestServerWithLimit(limit: number): Promise<TestServer> {
     return startTestServer(ctx.handle, undefined, { uploadLimitBytes: limit });
   }

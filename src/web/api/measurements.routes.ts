@@ -145,6 +145,9 @@ export const measurementRoutes: ApiRouteModule = (app, ctx) => {
             now: ctx.clock.now(),
           });
         } catch (error) {
+          // The rest of an oversized body is not read: the connection cannot carry another request.
+          if (error instanceof AppError && error.code === 'UPLOAD_TOO_LARGE')
+            reply.header('connection', 'close');
           if (!(error instanceof AppError) || error.code !== 'IMPORT_REJECTED') throw error;
           const messages = error.params.messages;
           return reply.code(400).send({
