@@ -14,6 +14,8 @@ export interface Config {
   masterKeySource: 'env' | 'file' | 'generated';
   smtpUrl: string | undefined;
   port: number;
+  /** Base URL of the portal in e-mailed links (`PUBLIWATT_PUBLIC_URL`); unset: `http://localhost:<port>`. */
+  publicUrl?: string | undefined;
 }
 
 function invalid(variable: string, reason: string): AppError {
@@ -85,6 +87,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
       `"${smtpUrl}" must look like smtp://host:port or smtps://user:pass@host`,
     );
   }
+  const publicUrl = env.PUBLIWATT_PUBLIC_URL || undefined;
+  if (publicUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(publicUrl)) {
+    throw invalid('PUBLIWATT_PUBLIC_URL', `"${publicUrl}" must look like https://portal.example`);
+  }
   let masterKey: Buffer;
   let masterKeySource: Config['masterKeySource'];
   if (env.PUBLIWATT_MASTER_KEY) {
@@ -95,5 +101,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
     masterKey = loaded.key;
     masterKeySource = loaded.source;
   }
-  return { database, dataDir, masterKey, masterKeySource, smtpUrl, port };
+  return { database, dataDir, masterKey, masterKeySource, smtpUrl, port, publicUrl };
 }

@@ -38,7 +38,7 @@ export interface ServerDeps {
   notifier?: Notifier;
   /** Channels of each subscription, for the grid; defaults to the stored publication settings. */
   channels?: SubscriptionChannelLookup;
-  /** Base URL of the portal in e-mailed links; defaults to `http://localhost:<port>`. */
+  /** Base URL of the portal in e-mailed links; defaults to `PUBLIWATT_PUBLIC_URL`, else `http://localhost:<port>`. */
   portalUrl?: string;
   /** Largest measurement upload (`POST /api/v1/measurements`); defaults to 2 GiB. */
   uploadLimitBytes?: number;
@@ -176,7 +176,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     config: deps.config,
     handle: deps.database,
     clock: deps.clock,
-    portalUrl: deps.portalUrl ?? `http://localhost:${deps.config.port}`,
+    portalUrl: deps.portalUrl ?? deps.config.publicUrl ?? `http://localhost:${deps.config.port}`,
     mailer: deps.mailer,
     notifier: deps.notifier,
   });
