@@ -39,6 +39,7 @@ describe('configuration', () => {
       [{ PORT: 'abc' }, /^PORT: /],
       [{ PUBLIWATT_MASTER_KEY: 'xyz' }, /^PUBLIWATT_MASTER_KEY: .*64 hexadecimal/],
       [{ PUBLIWATT_SMTP_URL: 'http://mail' }, /^PUBLIWATT_SMTP_URL: /],
+      [{ PUBLIWATT_PUBLIC_URL: 'portal.example' }, /^PUBLIWATT_PUBLIC_URL: /],
     ];
     for (const [env, expected] of cases) {
       assert.throws(
@@ -56,5 +57,14 @@ describe('configuration', () => {
       PUBLIWATT_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
     });
     assert.equal(config.database.engine, 'postgres');
+  });
+
+  it('reads the public URL of the portal for e-mailed links', () => {
+    const env = { PUBLIWATT_DATA_DIR: dataDir(), PUBLIWATT_MASTER_KEY: KEY };
+    assert.equal(loadConfig(env).publicUrl, undefined);
+    assert.equal(
+      loadConfig({ ...env, PUBLIWATT_PUBLIC_URL: 'https://publiwatt.example' }).publicUrl,
+      'https://publiwatt.example',
+    );
   });
 });

@@ -14,8 +14,8 @@ export interface Config {
   masterKeySource: 'env' | 'file' | 'generated';
   smtpUrl: string | undefined;
   port: number;
-  /** Base URL of the portal as customers reach it, for links in e-mails. */
-  publicUrl: string;
+  /** Base URL of the portal in e-mailed links (`PUBLIWATT_PUBLIC_URL`); unset: `http://localhost:<port>`. */
+  publicUrl?: string | undefined;
 }
 
 function invalid(variable: string, reason: string): AppError {
@@ -87,6 +87,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
       `"${smtpUrl}" must look like smtp://host:port or smtps://user:pass@host`,
     );
   }
+  const publicUrl = env.PUBLIWATT_PUBLIC_URL || undefined;
+  if (publicUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(publicUrl)) {
+    throw invalid('PUBLIWATT_PUBLIC_URL', `"${publicUrl}" must look like https://portal.example`);
+  }
   let masterKey: Buffer;
   let masterKeySource: Config['masterKeySource'];
   if (env.PUBLIWATT_MASTER_KEY) {
@@ -97,12 +101,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
     masterKey = loaded.key;
     masterKeySource = loaded.source;
   }
-  const publicUrl = (env.PUBLIWATT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+/.test(publicUrl)) {
-    throw invalid(
-      'PUBLIWATT_PUBLIC_URL',
-      `"${publicUrl}" must be an http(s) URL, e.g. https://portail.example.fr`,
-    );
-  }
   return { database, dataDir, masterKey, masterKeySource, smtpUrl, port, publicUrl };
+}
+
+/** Base URL of the portal in e-mailed links: `PUBLIWATT_PUBLIC_URL`, else `http://localhost:<port>`. */
+export function publicUrlOf(config: Pick<Config, 'publicUrl' | 'port'>): string {
+  return config.publicUrl ?? `http://localhost:${config.port}`;
 }

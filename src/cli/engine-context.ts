@@ -1,3 +1,4 @@
+import { publicUrlOf } from '../config.js';
 import { createDeliveryServices, type DeliveryServices } from '../delivery/delivery-services.js';
 import { createPublicationEngine, type PublicationEngine } from '../publication/publication-engine.js';
 import { openContext, type CommandContext } from './context.js';
@@ -17,7 +18,7 @@ export async function openEngineContext(
     config: context.config,
     handle: context.database,
     clock: context.clock,
-    portalUrl: context.config.publicUrl,
+    portalUrl: publicUrlOf(context.config),
   });
   const engine = createPublicationEngine({
     config: context.config,

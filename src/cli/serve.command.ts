@@ -1,3 +1,4 @@
+import { publicUrlOf } from '../config.js';
 import type { Command } from 'commander';
 import { DEMO_LOGINS, seedDemo } from '../demo/seed-demo.js';
 import { buildServer } from '../web/server.js';
@@ -36,7 +37,7 @@ export function registerServeCommand(program: Command): void {
         config,
         handle: database,
         clock,
-        portalUrl: config.publicUrl,
+        portalUrl: publicUrlOf(config),
       });
       const publication = createPublicationEngine({
         config,

@@ -54,4 +54,14 @@ export class CustomerKeyRepository {
       .where('retired_at', 'is', null)
       .execute();
   }
+
+  /** Every version of an entreprise's key, newest first. */
+  async listVersions(entrepriseId: number): Promise<CustomerKeyRow[]> {
+    return this.db
+      .selectFrom('customer_key')
+      .selectAll()
+      .where('entreprise_id', '=', entrepriseId)
+      .orderBy('version', 'desc')
+      .execute();
+  }
 }

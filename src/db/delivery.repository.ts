@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { DatabaseHandle } from './database.js';
-import type { DeliveryTable } from './schema.js';
+import type { ChannelKind, DeliveryTable } from './schema.js';
 
 export type DeliveryRow = Selectable<DeliveryTable>;
 
@@ -213,4 +213,41 @@ export class DeliveryRepository {
       .offset(options.offset ?? 0)
       .execute();
   }
+
+  /**
+   * Deliveries with their channel's label and kind, newest first, filtered. Without `entrepriseId`
+   * every entreprise's (operators only).
+   */
+  async search(filter: DeliveryFilter): Promise<DeliveryListing[]> {
+    let query = this.db
+      .selectFrom('delivery')
+      .innerJoin('channel', 'channel.id', 'delivery.channel_id')
+      .selectAll('delivery')
+      .select(['channel.label as channel_label', 'channel.kind as channel_kind']);
+    if (filter.entrepriseId !== undefined)
+      query = query.where('delivery.entreprise_id', '=', filter.entrepriseId);
+    if (filter.id !== undefined) query = query.where('delivery.id', '=', filter.id);
+    if (filter.status !== undefined) query = query.where('delivery.status', '=', filter.status);
+    if (filter.channelId !== undefined) query = query.where('delivery.channel_id', '=', filter.channelId);
+    if (filter.publicationId !== undefined)
+      query = query.where('delivery.publication_id', '=', filter.publicationId);
+    return query
+      .orderBy('delivery.id', 'desc')
+      .limit(filter.limit ?? 100)
+      .offset(filter.offset ?? 0)
+      .execute();
+  }
 }
+
+export interface DeliveryFilter {
+  entrepriseId?: number;
+  id?: number;
+  status?: DeliveryRow['status'];
+  channelId?: number;
+  publicationId?: number;
+  limit?: number;
+  offset?: number;
+}
+
+/** A delivery row with what a listing shows of its channel. */
+export type DeliveryListing = DeliveryRow & { channel_label: string; channel_kind: ChannelKind };

@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import type { ChannelKind, ChannelStatus } from './schema.js';
 
 /** Which channels receive a subscription's publications. */
 export class SubscriptionChannelRepository {
@@ -41,5 +42,32 @@ export class SubscriptionChannelRepository {
       .orderBy('channel.id')
       .execute();
     return rows.map((row) => row.id);
+  }
+
+  /** The channels (id, label, kind, status) of each of the given subscriptions, in channel id order. */
+  async channelsOfSubscriptions(subscriptionIds: readonly number[]): Promise<
+    Array<{
+      subscription_id: number;
+      id: number;
+      label: string;
+      kind: ChannelKind;
+      status: ChannelStatus;
+    }>
+  > {
+    if (subscriptionIds.length === 0) return [];
+    return this.db
+      .selectFrom('subscription_channel')
+      .innerJoin('channel', 'channel.id', 'subscription_channel.channel_id')
+      .select([
+        'subscription_channel.subscription_id',
+        'channel.id',
+        'channel.label',
+        'channel.kind',
+        'channel.status',
+      ])
+      .where('subscription_channel.subscription_id', 'in', [...subscriptionIds])
+      .orderBy('subscription_channel.subscription_id')
+      .orderBy('channel.id')
+      .execute();
   }
 }

@@ -35,15 +35,21 @@ export function createDeliveryServices(input: {
   /** Base URL of the portal, for confirmation links and archive links in e-mails. */
   portalUrl: string;
   maxAttachmentBytes?: number;
+  /** Replaces the configured mailer (tests record messages). */
+  mailer?: Mailer;
+  /** Replaces the mail notifier of data managers (tests record notices). */
+  notifier?: Notifier;
 }): DeliveryServices {
   const { config, handle, clock, portalUrl } = input;
   const cipher = new MasterCipher(config.masterKey);
-  const mailer = createMailer({
-    smtpUrl: config.smtpUrl,
-    outboxDir: path.join(config.dataDir, 'outbox'),
-    clock,
-  });
-  const notifier = new MailNotifier(handle.db, mailer);
+  const mailer =
+    input.mailer ??
+    createMailer({
+      smtpUrl: config.smtpUrl,
+      outboxDir: path.join(config.dataDir, 'outbox'),
+      clock,
+    });
+  const notifier = input.notifier ?? new MailNotifier(handle.db, mailer);
   const sftp = new SftpTransport();
   const ftp = new FtpTransport();
   const channels = new ChannelService({

@@ -2,7 +2,12 @@ import type { Clock } from '../clock.js';
 import { AuditRepository } from '../db/audit.repository.js';
 import { ChannelRepository } from '../db/channel.repository.js';
 import type { DatabaseHandle } from '../db/database.js';
-import { DeliveryRepository, type DeliveryRow } from '../db/delivery.repository.js';
+import {
+  DeliveryRepository,
+  type DeliveryFilter,
+  type DeliveryListing,
+  type DeliveryRow,
+} from '../db/delivery.repository.js';
 import { SubscriptionChannelRepository } from '../db/subscription-channel.repository.js';
 import { AppError } from '../domain/app-error.js';
 import { requireDataManager, type ServiceActor } from '../domain/service-actor.js';
@@ -89,5 +94,25 @@ export class DeliveryService {
   async forPublication(actor: ServiceActor, publicationId: number): Promise<DeliveryRow[]> {
     const rows = await new DeliveryRepository(this.handle).listForPublication(publicationId);
     return rows.filter((row) => row.entreprise_id === actor.entrepriseId);
+  }
+
+  /** The entreprise's deliveries with their channel, newest first. */
+  async search(
+    actor: ServiceActor,
+    filter: Omit<DeliveryFilter, 'entrepriseId' | 'id'> = {},
+  ): Promise<DeliveryListing[]> {
+    return new DeliveryRepository(this.handle).search({ ...filter, entrepriseId: actor.entrepriseId });
+  }
+
+  /** One delivery of the entreprise (NOT_FOUND for another entreprise's). */
+  async get(actor: ServiceActor, id: number): Promise<DeliveryListing> {
+    const [row] = await new DeliveryRepository(this.handle).search({ entrepriseId: actor.entrepriseId, id });
+    if (!row) throw new AppError('NOT_FOUND', `delivery ${id} not found`);
+    return row;
+  }
+
+  /** Every entreprise's deliveries: for the distributor's operators only (the caller checked). */
+  async searchAll(filter: Omit<DeliveryFilter, 'id'> = {}): Promise<DeliveryListing[]> {
+    return new DeliveryRepository(this.handle).search(filter);
   }
 }

@@ -12,6 +12,14 @@ export interface CustomerKey {
   key: Buffer;
 }
 
+export interface KeyMetadata {
+  /** The version new deliveries use. */
+  version: number;
+  createdAt: string;
+  /** Every version, newest first; retired ones decrypt files sent before the rotation. */
+  versions: Array<{ version: number; createdAt: string; retiredAt: string | null }>;
+}
+
 const SYSTEM = { type: 'system', id: null, label: 'publiwatt' } as const;
 
 /**
@@ -36,6 +44,19 @@ export class EncryptionKeyService {
     }
     if (!row) throw new AppError('INTERNAL', `no encryption key for entreprise ${entrepriseId}`);
     return { version: row.version, key: Buffer.from(this.cipher.openString(row.key_sealed), 'hex') };
+  }
+
+  /** What may be shown without the password: versions and dates, never key bytes. */
+  async describe(entrepriseId: number): Promise<KeyMetadata> {
+    await this.current(entrepriseId);
+    const rows = await new CustomerKeyRepository(this.db).listVersions(entrepriseId);
+    const versions = rows.map((row) => ({
+      version: row.version,
+      createdAt: row.created_at,
+      retiredAt: row.retired_at,
+    }));
+    const current = versions.find((v) => v.retiredAt === null) ?? versions[0]!;
+    return { version: current.version, createdAt: current.createdAt, versions };
   }
 
   async byVersion(entrepriseId: number, version: number): Promise<CustomerKey> {

@@ -67,6 +67,7 @@ export const ERROR_STATUS = {
   WINDOW_INVALID: 400,
   WINDOW_HAS_NO_DATA: 409,
   IMPORT_REJECTED: 400,
+  UPLOAD_TOO_LARGE: 413,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -73,6 +73,11 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
     "Aucune donnée nouvelle n'a été collectée sur cette période : il n'y a pas de fichier à produire.",
   IMPORT_REJECTED: (p) =>
     `Le fichier ${p.file} a été refusé : ${p.count} erreur(s), aucune mesure n'a été importée.`,
+  UPLOAD_TOO_LARGE: (p) => {
+    const limit = Number(p.limit);
+    const size = limit >= 1024 ** 2 ? `${Math.floor(limit / 1024 ** 2)} Mo` : `${Math.ceil(limit / 1024)} Ko`;
+    return `Le fichier dépasse la taille maximale acceptée (${size}).`;
+  },
 };
 
 const HABILITATION_LABELS: Readonly<Record<string, string>> = {

@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import path from 'node:path';
 import cookie from '@fastify/cookie';
 import csrfProtection from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
@@ -10,21 +9,22 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type { Logger } from 'pino';
 import { authenticate } from '../auth/authenticator.js';
 import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
+import { publicUrlOf, type Config } from '../config.js';
 import type { DatabaseHandle } from '../db/database.js';
+import { createDeliveryServices } from '../delivery/delivery-services.js';
+import { StoredSubscriptionChannels } from '../delivery/subscription-channel.lookup.js';
 import { AppError, ERROR_STATUS, toAppError } from '../domain/app-error.js';
-import { LoggingNotifier } from '../notification/logging.notifier.js';
 import type { Mailer } from '../notification/mailer.js';
 import type { Notifier } from '../notification/notifier.js';
-import { OutboxMailer } from '../notification/outbox.mailer.js';
+import type { SubscriptionChannelLookup } from '../subscriptions/subscription.service.js';
 import { createPublicationEngine, type PublicationEngine } from '../publication/publication-engine.js';
-import { NO_CHANNELS, type SubscriptionChannelLookup } from '../subscriptions/subscription.service.js';
 import type { ApiContext } from './api/api-context.js';
 import { API_ROUTE_MODULES } from './api/index.js';
 import { csrfBindingOf } from './csrf-binding.js';
 import { frenchMessage } from './error-messages.js';
 import './guards.js';
 import { registerAssetRoutes } from './routes/assets.route.js';
+import { registerChannelConfirmationRoute } from './routes/channel-confirmation.route.js';
 import { registerHealthRoute } from './routes/health.route.js';
 import { registerLoginPageRoutes } from './routes/login-page.route.js';
 
@@ -33,15 +33,21 @@ export interface ServerDeps {
   database: DatabaseHandle;
   clock: Clock;
   logger: Logger;
-  /** Defaults to the outbox folder `<data dir>/outbox/`. */
+  /** Defaults to SMTP when `PUBLIWATT_SMTP_URL` is set, else the outbox folder `<data dir>/outbox/`. */
   mailer?: Mailer;
-  /** Defaults to logged notices. */
+  /** Defaults to e-mails to the entreprise's data managers. */
   notifier?: Notifier;
   /** The publication engine (archive, runs); built from the configuration when absent. */
   publication?: PublicationEngine;
-  /** Channels of each subscription, for the grid; defaults to none. */
+  /** Channels of each subscription, for the grid; defaults to the stored publication settings. */
   channels?: SubscriptionChannelLookup;
+  /** Base URL of the portal in e-mailed links; defaults to `PUBLIWATT_PUBLIC_URL`, else `http://localhost:<port>`. */
+  portalUrl?: string;
+  /** Largest measurement upload (`POST /api/v1/measurements`); defaults to 2 GiB. */
+  uploadLimitBytes?: number;
 }
+
+const DEFAULT_UPLOAD_LIMIT_BYTES = 2 * 1024 ** 3;
 
 export const SESSION_COOKIE = 'publiwatt_session';
 
@@ -169,13 +175,23 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     done();
   });
 
+  const delivery = createDeliveryServices({
+    config: deps.config,
+    handle: deps.database,
+    clock: deps.clock,
+    portalUrl: deps.portalUrl ?? publicUrlOf(deps.config),
+    mailer: deps.mailer,
+    notifier: deps.notifier,
+  });
   const context: ApiContext = {
     db: deps.database.db,
     clock: deps.clock,
-    mailer: deps.mailer ?? new OutboxMailer(path.join(deps.config.dataDir, 'outbox'), deps.clock),
-    notifier: deps.notifier ?? new LoggingNotifier(deps.logger),
-    channels: deps.channels ?? NO_CHANNELS,
+    mailer: delivery.mailer,
+    notifier: delivery.notifier,
+    channels: deps.channels ?? new StoredSubscriptionChannels(deps.database.db),
     sessionCookie: SESSION_COOKIE,
+    delivery,
+    uploadLimitBytes: deps.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES,
     engine: deps.database.engine,
     publication:
       deps.publication ??
@@ -184,13 +200,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         database: deps.database,
         clock: deps.clock,
         logger: deps.logger,
-        notifier: deps.notifier ?? new LoggingNotifier(deps.logger),
+        notifier: delivery.notifier,
       }),
   };
 
   registerHealthRoute(app, { db: deps.database.db, engine: deps.database.engine });
   registerAssetRoutes(app);
   registerLoginPageRoutes(app, context);
+  registerChannelConfirmationRoute(app, context);
   await app.register(
     async (api) => {
       for (const register of API_ROUTE_MODULES) register(api, context);

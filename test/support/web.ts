@@ -16,7 +16,7 @@ import { UserRepository, type UserRecord } from '../../src/db/user.repository.js
 import type { Habilitation } from '../../src/domain/habilitations.js';
 import type { Mail, Mailer } from '../../src/notification/mailer.js';
 import type { Notifier, NotifierMessage } from '../../src/notification/notifier.js';
-import { buildServer } from '../../src/web/server.js';
+import { buildServer, type ServerDeps } from '../../src/web/server.js';
 import { FakeClock } from './fake-clock.js';
 
 export class RecordingMailer implements Mailer {
@@ -48,6 +48,7 @@ export interface TestServer {
 export async function startTestServer(
   handle: DatabaseHandle,
   start = '2026-03-02T09:00:00Z',
+  options: Pick<ServerDeps, 'uploadLimitBytes'> = {},
 ): Promise<TestServer> {
   const clock = new FakeClock(start);
   const mailer = new RecordingMailer();
@@ -59,11 +60,19 @@ export async function startTestServer(
     masterKeySource: 'env',
     smtpUrl: undefined,
     port: 0,
-    publicUrl: 'http://localhost',
   };
   const logger = pino({ level: 'silent' });
   const publication = createPublicationEngine({ config, database: handle, clock, logger, notifier });
-  const app = await buildServer({ config, database: handle, clock, logger, mailer, notifier, publication });
+  const app = await buildServer({
+    config,
+    database: handle,
+    clock,
+    logger,
+    mailer,
+    notifier,
+    publication,
+    ...options,
+  });
   await app.ready();
   return { app, clock, mailer, notifier, publication };
 }

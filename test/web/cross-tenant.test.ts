@@ -5,7 +5,8 @@ import { SubscriptionService } from '../../src/subscriptions/subscription.servic
 import { describeEachEngine } from '../support/databases.js';
 import { seedEntreprise } from '../support/registry-fixtures.js';
 import { seedPublication } from '../support/publication-fixtures.js';
-import { bearer, json, seedUser, startTestServer, type TestServer } from '../support/web.js';
+import { DeliveryRepository } from '../../src/db/delivery.repository.js';
+import { bearer, json, seedUser, startTestServer, TEST_PASSWORD, type TestServer } from '../support/web.js';
 
 /** What entreprise Y owns; X's user must never reach any of it. */
 interface Foreign {
@@ -14,6 +15,8 @@ interface Foreign {
   subscriptionId: number;
   publicationId: number;
   siren: string;
+  channelId: number;
+  deliveryId: number;
   /** Strings that must never appear in an answer to X. */
   markers: string[];
 }
@@ -139,6 +142,90 @@ const ROUTE_CHECKS: Record<string, Check> = {
       payload: { windowStart: '2026-03-01' },
     }),
   },
+  'GET /canaux/confirmation': { kind: 'public' },
+  'GET /api/v1/channels': { kind: 'own', request: () => ({ method: 'GET', url: '/api/v1/channels' }) },
+  'GET /api/v1/channels/:id': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/api/v1/channels/${y.channelId}` }),
+  },
+  'POST /api/v1/channels': {
+    kind: 'own',
+    request: () => ({
+      method: 'POST',
+      url: '/api/v1/channels',
+      payload: { kind: 'email', email: 'canal@xenon.fr' },
+    }),
+  },
+  'PUT /api/v1/channels/:id': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'PUT',
+      url: `/api/v1/channels/${y.channelId}`,
+      payload: { kind: 'sftp', label: 'x', host: '127.0.0.1', username: 'u', secret: 'p' },
+    }),
+  },
+  'POST /api/v1/channels/:id/activate': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'POST', url: `/api/v1/channels/${y.channelId}/activate` }),
+  },
+  'POST /api/v1/channels/:id/deactivate': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'POST', url: `/api/v1/channels/${y.channelId}/deactivate` }),
+  },
+  'POST /api/v1/channels/:id/confirmation': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'POST', url: `/api/v1/channels/${y.channelId}/confirmation` }),
+  },
+  'POST /api/v1/channels/:id/test': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'POST', url: `/api/v1/channels/${y.channelId}/test` }),
+  },
+  'GET /api/v1/subscriptions/:id/channels': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/api/v1/subscriptions/${y.subscriptionId}/channels` }),
+  },
+  'PUT /api/v1/subscriptions/:id/channels': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'PUT',
+      url: `/api/v1/subscriptions/${y.subscriptionId}/channels`,
+      payload: { channelIds: [] },
+    }),
+  },
+  'GET /api/v1/encryption-key': {
+    kind: 'own',
+    request: () => ({ method: 'GET', url: '/api/v1/encryption-key' }),
+  },
+  'POST /api/v1/encryption-key/reveal': {
+    kind: 'own',
+    request: () => ({
+      method: 'POST',
+      url: '/api/v1/encryption-key/reveal',
+      payload: { password: TEST_PASSWORD },
+    }),
+  },
+  'POST /api/v1/encryption-key/rotate': {
+    kind: 'own',
+    request: () => ({ method: 'POST', url: '/api/v1/encryption-key/rotate' }),
+  },
+  'GET /api/v1/deliveries': { kind: 'own', request: () => ({ method: 'GET', url: '/api/v1/deliveries' }) },
+  'GET /api/v1/deliveries/:id': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/api/v1/deliveries/${y.deliveryId}` }),
+  },
+  'GET /api/v1/operator/deliveries': {
+    kind: 'operator',
+    request: { method: 'GET', url: '/api/v1/operator/deliveries' },
+  },
+  'POST /api/v1/measurements': {
+    kind: 'operator',
+    request: {
+      method: 'POST',
+      url: '/api/v1/measurements?fileName=x.csv',
+      headers: { 'content-type': 'text/csv' },
+      payload: 'x',
+    },
+  },
   'POST /api/v1/registry': {
     kind: 'operator',
     request: {
@@ -184,13 +271,48 @@ describeEachEngine('tenant isolation over every route', (ctx) => {
       server.clock.now(),
     );
     const publicationId = await seedPublication(ctx.handle, change!.subscription.id, yUser.user.entrepriseId);
+    const yChannel = json<{ id: number }>(
+      await server.app.inject({
+        method: 'POST',
+        url: '/api/v1/channels',
+        headers: bearer(yToken),
+        payload: { kind: 'email', label: 'Canal Yttrium', email: 'canal@yttrium.fr' },
+      }),
+    );
+    await new DeliveryRepository(ctx.handle).createForPublication(
+      9001,
+      yUser.user.entrepriseId,
+      [yChannel.id],
+      server.clock.now(),
+    );
+    const [yDelivery] = await new DeliveryRepository(ctx.handle).search({
+      entrepriseId: yUser.user.entrepriseId,
+    });
+    const yKey = json<{ key: string }>(
+      await server.app.inject({
+        method: 'POST',
+        url: '/api/v1/encryption-key/reveal',
+        headers: bearer(yToken),
+        payload: { password: TEST_PASSWORD },
+      }),
+    ).key;
+    assert.match(yKey, /^[0-9a-f]{64}$/);
     y = {
       userId: yUser.user.id,
       tokenId: yTokens[0]!.id,
       subscriptionId: change!.subscription.id,
       publicationId,
       siren: '552100554',
-      markers: ['y@yttrium.fr', '552100554', 'Yttrium', change!.subscription.idDemande],
+      channelId: yChannel.id,
+      deliveryId: yDelivery!.id,
+      markers: [
+        'y@yttrium.fr',
+        '552100554',
+        'Yttrium',
+        change!.subscription.idDemande,
+        'canal@yttrium.fr',
+        yKey,
+      ],
     };
   });
   after(() => server.app.close());

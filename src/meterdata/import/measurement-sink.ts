@@ -198,7 +198,7 @@ export class MeasurementSink {
     throw new AppError(
       'IMPORT_REJECTED',
       `${this.file} rejected, nothing imported:\n${this.errors.join('\n')}${more}`,
-      { file: this.file, count: this.errors.length },
+      { file: this.file, count: this.errors.length, messages: this.errors.join('\n') },
     );
   }
 

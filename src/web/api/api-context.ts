@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Clock } from '../../clock.js';
 import type { Db, Engine } from '../../db/database.js';
 import type { PublicationEngine } from '../../publication/publication-engine.js';
+import type { DeliveryServices } from '../../delivery/delivery-services.js';
 import type { Mailer } from '../../notification/mailer.js';
 import type { Notifier } from '../../notification/notifier.js';
 import type { SubscriptionChannelLookup } from '../../subscriptions/subscription.service.js';
@@ -21,6 +22,10 @@ export interface ApiContext {
   engine: Engine;
   /** The archive and the publication runs (downloads, rebuilds). */
   publication: PublicationEngine;
+  /** Channels, encryption keys and deliveries (same mailer and notifier as above). */
+  delivery: DeliveryServices;
+  /** Largest measurement file `POST /measurements` accepts, in bytes. */
+  uploadLimitBytes: number;
 }
 
 export type ApiApp = FastifyInstance<

@@ -2,7 +2,12 @@ import type { ApiRouteModule } from './api-context.js';
 import { auditRoutes } from './audit.routes.js';
 import { authRoutes } from './auth.routes.js';
 import { fluxRoutes } from './flux.routes.js';
+import { channelRoutes } from './channels.routes.js';
+import { deliveryRoutes } from './deliveries.routes.js';
+import { encryptionKeyRoutes } from './encryption-key.routes.js';
+import { measurementRoutes } from './measurements.routes.js';
 import { operatorRoutes } from './operator.routes.js';
+import { publicationSettingsRoutes } from './publication-settings.routes.js';
 import { subscriptionRoutes } from './subscriptions.routes.js';
 import { tokenRoutes } from './tokens.routes.js';
 import { userRoutes } from './users.routes.js';
@@ -19,4 +24,9 @@ export const API_ROUTE_MODULES: readonly ApiRouteModule[] = [
   auditRoutes,
   operatorRoutes,
   fluxRoutes,
+  channelRoutes,
+  publicationSettingsRoutes,
+  encryptionKeyRoutes,
+  deliveryRoutes,
+  measurementRoutes,
 ];
