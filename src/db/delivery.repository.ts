@@ -231,6 +231,12 @@ export class DeliveryRepository {
     if (filter.channelId !== undefined) query = query.where('delivery.channel_id', '=', filter.channelId);
     if (filter.publicationId !== undefined)
       query = query.where('delivery.publication_id', '=', filter.publicationId);
+    if (filter.sirens !== undefined) {
+      const sirens = filter.sirens.length > 0 ? [...filter.sirens] : [''];
+      query = query.where('delivery.publication_id', 'in', (eb) =>
+        eb.selectFrom('publication').select('publication.id').where('publication.siren', 'in', sirens),
+      );
+    }
     return query
       .orderBy('delivery.id', 'desc')
       .limit(filter.limit ?? 100)
@@ -245,6 +251,8 @@ export interface DeliveryFilter {
   status?: DeliveryRow['status'];
   channelId?: number;
   publicationId?: number;
+  /** Only deliveries of publications of these SIRENs (a user's perimeter). */
+  sirens?: readonly string[];
   limit?: number;
   offset?: number;
 }

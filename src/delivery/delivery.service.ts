@@ -105,8 +105,12 @@ export class DeliveryService {
   }
 
   /** One delivery of the entreprise (NOT_FOUND for another entreprise's). */
-  async get(actor: ServiceActor, id: number): Promise<DeliveryListing> {
-    const [row] = await new DeliveryRepository(this.handle).search({ entrepriseId: actor.entrepriseId, id });
+  async get(actor: ServiceActor, id: number, sirens?: readonly string[]): Promise<DeliveryListing> {
+    const [row] = await new DeliveryRepository(this.handle).search({
+      entrepriseId: actor.entrepriseId,
+      id,
+      sirens,
+    });
     if (!row) throw new AppError('NOT_FOUND', `delivery ${id} not found`);
     return row;
   }

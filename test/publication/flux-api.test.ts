@@ -170,8 +170,21 @@ describeEachEngine('flux search, download, re-send and rebuild over HTTP', (ctx)
       resend: true,
       channelId,
     });
-    const detail = json<{ deliveries: unknown[] }>(await get(admin, `/api/v1/flux/${file!.id}`));
+    const detail = json<{ deliveries: Array<{ id: number }> }>(await get(admin, `/api/v1/flux/${file!.id}`));
     assert.equal(detail.deliveries.length, 1);
+    // A user whose perimeter leaves out Alpha's SIREN sees neither the file nor its deliveries.
+    const narrow = (
+      await seedUser(ctx.handle, {
+        entreprise: 'Alpha SA',
+        email: 'perimetre@alpha.fr',
+        habilitations: ['CONSULTATION'],
+        sirenPerimeter: ['443061841'],
+      })
+    ).token;
+    assert.equal((await search('', narrow)).total, 0);
+    assert.deepEqual(json(await get(narrow, '/api/v1/deliveries')), []);
+    assert.equal((await get(narrow, `/api/v1/deliveries/${detail.deliveries[0]!.id}`)).statusCode, 404);
+    assert.equal(json<unknown[]>(await get(admin, '/api/v1/deliveries')).length, 1);
   });
 
   it('rebuilds a past window with the same content and the next numSequence', async () => {

@@ -1,3 +1,4 @@
+import { sirensInScope } from '../../auth/tenant-scope.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { DeliveryListing } from '../../db/delivery.repository.js';
 import { currentUser, requireOperator } from '../guards.js';
@@ -96,7 +97,8 @@ export const deliveryRoutes: ApiRouteModule = (app, ctx) => {
     },
     async (request) => {
       const user = currentUser(request, 'READ');
-      return (await deliveries.search(serviceActorOf(user), request.query)).map(deliveryView);
+      const sirens = user.sirenPerimeter === null ? undefined : await sirensInScope(ctx.db, user);
+      return (await deliveries.search(serviceActorOf(user), { ...request.query, sirens })).map(deliveryView);
     },
   );
 
@@ -112,7 +114,8 @@ export const deliveryRoutes: ApiRouteModule = (app, ctx) => {
     },
     async (request) => {
       const user = currentUser(request, 'READ');
-      return deliveryView(await deliveries.get(serviceActorOf(user), request.params.id));
+      const sirens = user.sirenPerimeter === null ? undefined : await sirensInScope(ctx.db, user);
+      return deliveryView(await deliveries.get(serviceActorOf(user), request.params.id, sirens));
     },
   );
 
