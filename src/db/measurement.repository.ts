@@ -3,7 +3,7 @@ import type { Stage } from '../domain/point-quality.js';
 import { decodeQualities, decodeValues, encodeQualities, encodeValues } from '../meterdata/vector-codec.js';
 import type { ExpressionBuilder } from 'kysely';
 import type { Db } from './database.js';
-import type { CurveDayTable, IndexReadingTable, Schema } from './schema.js';
+import type { Schema } from './schema.js';
 
 /** Curve quantities stored (grandeur physique, consumption side). */
 export type Quantity = 'PA' | 'PRI' | 'PRC';
@@ -115,43 +115,64 @@ function distinct(values: Iterable<string>): string[] {
 }
 
 /**
- * "No newer version of the same key" (optionally: no newer one stored before `before`), as an
- * anti-join on the primary key (prm, day, quantity, stage, stored_at) of curve rows aliased `c`.
+ * Conditions selecting rows of `curve_day` with one of the given keys: one per (prm, quantity, stage)
+ * with its days in a list, each an index range (a long OR of keys is slow to plan and run).
  */
-function latestCurve(before?: string) {
-  return (eb: ExpressionBuilder<Schema & { c: CurveDayTable }, 'c'>) => {
-    let newer = eb
-      .selectFrom('curve_day as n')
-      .select('n.stored_at')
-      .whereRef('n.prm', '=', 'c.prm')
-      .whereRef('n.day', '=', 'c.day')
-      .whereRef('n.quantity', '=', 'c.quantity')
-      .whereRef('n.stage', '=', 'c.stage')
-      .whereRef('n.stored_at', '>', 'c.stored_at');
-    if (before !== undefined) newer = newer.where('n.stored_at', '<', before);
-    return eb.not(eb.exists(newer));
-  };
+function curveKeyGroups(keys: ReadonlyArray<Pick<CurveRow, 'prm' | 'day' | 'quantity' | 'stage'>>) {
+  const groups = new Map<string, { prm: string; quantity: string; stage: string; days: string[] }>();
+  for (const k of keys) {
+    const id = `${k.prm}|${k.quantity}|${k.stage}`;
+    const group = groups.get(id);
+    if (group) group.days.push(k.day);
+    else groups.set(id, { prm: k.prm, quantity: k.quantity, stage: k.stage, days: [k.day] });
+  }
+  return [...groups.values()].map(
+    (g) => (eb: ExpressionBuilder<Schema, 'curve_day'>) =>
+      eb.and([
+        eb('prm', '=', g.prm),
+        eb('quantity', '=', g.quantity),
+        eb('stage', '=', g.stage),
+        eb('day', 'in', g.days),
+      ]),
+  );
 }
 
-/** Same as `latestCurve` for index rows aliased `r`. */
-function latestReading(before?: string) {
-  return (eb: ExpressionBuilder<Schema & { r: IndexReadingTable }, 'r'>) => {
-    let newer = eb
-      .selectFrom('index_reading as n')
-      .select('n.stored_at')
-      .whereRef('n.prm', '=', 'r.prm')
-      .whereRef('n.day', '=', 'r.day')
-      .whereRef('n.register', '=', 'r.register')
-      .whereRef('n.stored_at', '>', 'r.stored_at');
-    if (before !== undefined) newer = newer.where('n.stored_at', '<', before);
-    return eb.not(eb.exists(newer));
-  };
+/** Same as `curveKeyGroups` for `index_reading`, grouped by (prm, register). */
+function indexKeyGroups(keys: ReadonlyArray<Pick<IndexRow, 'prm' | 'day' | 'register'>>) {
+  const groups = new Map<string, { prm: string; register: string; days: string[] }>();
+  for (const k of keys) {
+    const id = `${k.prm}|${k.register}`;
+    const group = groups.get(id);
+    if (group) group.days.push(k.day);
+    else groups.set(id, { prm: k.prm, register: k.register, days: [k.day] });
+  }
+  return [...groups.values()].map(
+    (g) => (eb: ExpressionBuilder<Schema, 'index_reading'>) =>
+      eb.and([eb('prm', '=', g.prm), eb('register', '=', g.register), eb('day', 'in', g.days)]),
+  );
+}
+
+/** Rows grouped by their `stored_at` (one group, unless a clock stepped back for some keys). */
+function byStamp<T extends { stored_at: string }>(rows: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const group = groups.get(row.stored_at);
+    if (group) group.push(row);
+    else groups.set(row.stored_at, [row]);
+  }
+  return groups;
+}
+
+/** A version stamp strictly after `instant` (a clock that stepped back must not reorder versions). */
+function after(instant: string): string {
+  return new Date(Date.parse(instant) + 1).toISOString();
 }
 
 /**
  * Measurements store: PRM-day curve vectors and daily index readings. Versions are immutable rows
- * keyed by their `stored_at`: a write adds a version only when the content differs from the latest
- * one, so an ended publication window always selects the same rows. Current reads return the latest
+ * keyed by their `stored_at`; `superseded_at` is the `stored_at` of the next version (null for the
+ * latest, unique per key). A write adds a version only when the content differs from the latest one,
+ * so an ended publication window always selects the same rows. Current reads return the latest
  * version of each key; window reads the latest version stored inside the window.
  */
 export class MeasurementRepository {
@@ -180,51 +201,55 @@ export class MeasurementRepository {
         })),
         curveKeyOf,
       );
-      let latest = await this.latestCurveRows([...batch.values()]);
+      const latest = await this.latestCurveRows([...batch.values()]);
+      const replaced = [...batch.values()].filter((row) => {
+        const stored = latest.get(curveKeyOf(row));
+        return stored?.stored_at === storedAt && !sameCurve(stored, row);
+      });
+      if (replaced.length > 0) {
+        for (const keys of curveKeyGroups(replaced)) {
+          await this.db.deleteFrom('curve_day').where('stored_at', '=', storedAt).where(keys).execute();
+          await this.db
+            .updateTable('curve_day')
+            .set({ superseded_at: null })
+            .where('superseded_at', '=', storedAt)
+            .where(keys)
+            .execute();
+        }
+        const previous = await this.latestCurveRows(replaced);
+        for (const row of replaced) {
+          const key = curveKeyOf(row);
+          const before = previous.get(key);
+          if (before) latest.set(key, before);
+          else latest.delete(key);
+          // Back to the previous content: the replaced version is gone, which is a change.
+          if (before && sameCurve(before, row)) changed.push(toCurveKey(row));
+        }
+      }
       const inserts: CurveRow[] = [];
-      const replaced: CurveRow[] = [];
+      const superseded: CurveRow[] = [];
       for (const [key, row] of batch) {
         const stored = latest.get(key);
         if (stored && sameCurve(stored, row)) continue;
-        (stored?.stored_at === storedAt ? replaced : inserts).push(row);
+        if (stored) {
+          if (stored.stored_at >= row.stored_at) row.stored_at = after(stored.stored_at);
+          superseded.push(row);
+        }
+        inserts.push(row);
       }
-      if (replaced.length > 0) {
-        await this.db
-          .deleteFrom('curve_day')
-          .where('stored_at', '=', storedAt)
-          .where((eb) =>
-            eb.or(
-              replaced.map((k) =>
-                eb.and([
-                  eb('prm', '=', k.prm),
-                  eb('day', '=', k.day),
-                  eb('quantity', '=', k.quantity),
-                  eb('stage', '=', k.stage),
-                ]),
-              ),
-            ),
-          )
-          .execute();
-        latest = await this.latestCurveRows(replaced);
-        for (const row of replaced) {
-          const previous = latest.get(curveKeyOf(row));
-          if (!previous || !sameCurve(previous, row)) inserts.push(row);
-          else changed.push(toCurveKey(row)); // back to the previous content: the replaced version is gone
+      // Before the insert: the unique "latest" index admits one row with a null superseded_at per key.
+      for (const [stamp, rows] of byStamp(superseded)) {
+        for (const keys of curveKeyGroups(rows)) {
+          await this.db
+            .updateTable('curve_day')
+            .set({ superseded_at: stamp })
+            .where('superseded_at', 'is', null)
+            .where(keys)
+            .execute();
         }
       }
       if (inserts.length === 0) continue;
-      await this.db
-        .insertInto('curve_day')
-        .values(inserts)
-        // A concurrent writer of the same key in the same millisecond: the last one wins, as above.
-        .onConflict((oc) =>
-          oc.columns(['prm', 'day', 'quantity', 'stage', 'stored_at']).doUpdateSet((eb) => ({
-            step_minutes: eb.ref('excluded.step_minutes'),
-            vals: eb.ref('excluded.vals'),
-            qualities: eb.ref('excluded.qualities'),
-          })),
-        )
-        .execute();
+      await this.db.insertInto('curve_day').values(inserts).execute();
       for (const row of inserts) changed.push(toCurveKey(row));
     }
     return changed;
@@ -236,11 +261,11 @@ export class MeasurementRepository {
   ): Promise<Map<string, CurveRow>> {
     const wanted = new Set(keys.map(curveKeyOf));
     const rows = await this.db
-      .selectFrom('curve_day as c')
-      .selectAll('c')
-      .where('c.prm', 'in', distinct(keys.map((k) => k.prm)))
-      .where('c.day', 'in', distinct(keys.map((k) => k.day)))
-      .where(latestCurve())
+      .selectFrom('curve_day')
+      .selectAll()
+      .where('prm', 'in', distinct(keys.map((k) => k.prm)))
+      .where('day', 'in', distinct(keys.map((k) => k.day)))
+      .where('superseded_at', 'is', null)
       .execute();
     return new Map(rows.filter((r) => wanted.has(curveKeyOf(r))).map((r) => [curveKeyOf(r), r]));
   }
@@ -264,44 +289,53 @@ export class MeasurementRepository {
         })),
         indexKeyOf,
       );
-      let latest = await this.latestIndexRows([...batch.values()]);
+      const latest = await this.latestIndexRows([...batch.values()]);
+      const replaced = [...batch.values()].filter((row) => {
+        const stored = latest.get(indexKeyOf(row));
+        return stored?.stored_at === storedAt && !sameReading(stored, row);
+      });
+      if (replaced.length > 0) {
+        for (const keys of indexKeyGroups(replaced)) {
+          await this.db.deleteFrom('index_reading').where('stored_at', '=', storedAt).where(keys).execute();
+          await this.db
+            .updateTable('index_reading')
+            .set({ superseded_at: null })
+            .where('superseded_at', '=', storedAt)
+            .where(keys)
+            .execute();
+        }
+        const previous = await this.latestIndexRows(replaced);
+        for (const row of replaced) {
+          const key = indexKeyOf(row);
+          const before = previous.get(key);
+          if (before) latest.set(key, before);
+          else latest.delete(key);
+          if (before && sameReading(before, row)) changed++;
+        }
+      }
       const inserts: IndexRow[] = [];
-      const replaced: IndexRow[] = [];
+      const superseded: IndexRow[] = [];
       for (const [key, row] of batch) {
         const stored = latest.get(key);
         if (stored && sameReading(stored, row)) continue;
-        (stored?.stored_at === storedAt ? replaced : inserts).push(row);
+        if (stored) {
+          if (stored.stored_at >= row.stored_at) row.stored_at = after(stored.stored_at);
+          superseded.push(row);
+        }
+        inserts.push(row);
       }
-      if (replaced.length > 0) {
-        await this.db
-          .deleteFrom('index_reading')
-          .where('stored_at', '=', storedAt)
-          .where((eb) =>
-            eb.or(
-              replaced.map((k) =>
-                eb.and([eb('prm', '=', k.prm), eb('day', '=', k.day), eb('register', '=', k.register)]),
-              ),
-            ),
-          )
-          .execute();
-        latest = await this.latestIndexRows(replaced);
-        for (const row of replaced) {
-          const previous = latest.get(indexKeyOf(row));
-          if (!previous || !sameReading(previous, row)) inserts.push(row);
-          else changed++;
+      for (const [stamp, rows] of byStamp(superseded)) {
+        for (const keys of indexKeyGroups(rows)) {
+          await this.db
+            .updateTable('index_reading')
+            .set({ superseded_at: stamp })
+            .where('superseded_at', 'is', null)
+            .where(keys)
+            .execute();
         }
       }
       if (inserts.length === 0) continue;
-      await this.db
-        .insertInto('index_reading')
-        .values(inserts)
-        .onConflict((oc) =>
-          oc.columns(['prm', 'day', 'register', 'stored_at']).doUpdateSet((eb) => ({
-            value_wh: eb.ref('excluded.value_wh'),
-            iv: eb.ref('excluded.iv'),
-          })),
-        )
-        .execute();
+      await this.db.insertInto('index_reading').values(inserts).execute();
       changed += inserts.length;
     }
     return changed;
@@ -312,11 +346,11 @@ export class MeasurementRepository {
   ): Promise<Map<string, IndexRow>> {
     const wanted = new Set(keys.map(indexKeyOf));
     const rows = await this.db
-      .selectFrom('index_reading as r')
-      .selectAll('r')
-      .where('r.prm', 'in', distinct(keys.map((k) => k.prm)))
-      .where('r.day', 'in', distinct(keys.map((k) => k.day)))
-      .where(latestReading())
+      .selectFrom('index_reading')
+      .selectAll()
+      .where('prm', 'in', distinct(keys.map((k) => k.prm)))
+      .where('day', 'in', distinct(keys.map((k) => k.day)))
+      .where('superseded_at', 'is', null)
       .execute();
     return new Map(rows.filter((r) => wanted.has(indexKeyOf(r))).map((r) => [indexKeyOf(r), r]));
   }
@@ -334,7 +368,7 @@ export class MeasurementRepository {
       .where('c.prm', '=', prm)
       .where('c.day', '>=', fromDay)
       .where('c.day', '<', toDay)
-      .where(latestCurve());
+      .where('c.superseded_at', 'is', null);
     if (filter.stage) query = query.where('c.stage', '=', filter.stage);
     if (filter.quantity) query = query.where('c.quantity', '=', filter.quantity);
     const rows = await query.orderBy('c.day').orderBy('c.quantity').orderBy('c.stage').execute();
@@ -355,8 +389,7 @@ export class MeasurementRepository {
       .where('day', '=', day)
       .where('quantity', '=', quantity)
       .where('stage', '=', stage)
-      .orderBy('stored_at', 'desc')
-      .limit(1)
+      .where('superseded_at', 'is', null)
       .executeTakeFirst();
     return row && toCurveDay(row);
   }
@@ -369,7 +402,7 @@ export class MeasurementRepository {
       .where('r.prm', '=', prm)
       .where('r.day', '>=', fromDay)
       .where('r.day', '<', toDay)
-      .where(latestReading())
+      .where('r.superseded_at', 'is', null)
       .orderBy('r.day')
       .orderBy('r.register')
       .execute();
@@ -428,28 +461,30 @@ export class MeasurementRepository {
           ])
           .where('c.stored_at', '>=', window.from.toISOString())
           .where('c.stored_at', '<', window.to.toISOString())
-          .where(latestCurve(window.to.toISOString()))
+          // The key's latest version inside the window: none stored after it before the window's end.
+          .where((eb) =>
+            eb.or([eb('c.superseded_at', 'is', null), eb('c.superseded_at', '>=', window.to.toISOString())]),
+          )
           .where('c.stage', '=', filter.stage)
           .where('c.quantity', 'in', [...filter.quantities]);
-        if (prms) query = query.where('c.prm', 'in', prms);
+        // PRMs before the page position are done: leaving them out keeps each page's probe short.
+        const position = after?.[0];
+        if (prms) query = query.where('c.prm', 'in', position ? prms.filter((p) => p >= position) : prms);
         if ('siren' in selection) {
           const { siren, category } = selection;
-          query = query.where(({ exists, selectFrom }) =>
-            exists(
-              selectFrom('prm_attachment as a')
-                .select('a.id')
-                .whereRef('a.prm', '=', 'c.prm')
-                .where('a.siren', '=', siren)
-                .whereRef('a.start_date', '<=', 'c.day')
-                .where((eb) => eb.or([eb('a.end_date', 'is', null), eb('a.end_date', '>', eb.ref('c.day'))])),
-            ),
-          );
-          if (category)
-            query = query.where(
-              'c.prm',
-              'in',
-              this.db.selectFrom('prm').select('prm').where('category', '=', category),
-            );
+          // The category is checked inside the same EXISTS: as a separate IN (subquery) PostgreSQL
+          // planned pages deep into a large window as a nested loop (hundreds of ms per page).
+          query = query.where(({ exists, selectFrom }) => {
+            let attached = selectFrom('prm_attachment as a')
+              .select('a.id')
+              .whereRef('a.prm', '=', 'c.prm')
+              .where('a.siren', '=', siren)
+              .whereRef('a.start_date', '<=', 'c.day')
+              .where((eb) => eb.or([eb('a.end_date', 'is', null), eb('a.end_date', '>', eb.ref('c.day'))]));
+            if (category)
+              attached = attached.innerJoin('prm as p', 'p.prm', 'a.prm').where('p.category', '=', category);
+            return exists(attached);
+          });
         }
         if (after) {
           const [prm, day, quantity] = after;
@@ -489,26 +524,28 @@ export class MeasurementRepository {
           .select(['r.prm', 'r.day', 'r.register', 'r.value_wh', 'r.iv', 'r.stored_at'])
           .where('r.stored_at', '>=', window.from.toISOString())
           .where('r.stored_at', '<', window.to.toISOString())
-          .where(latestReading(window.to.toISOString()));
-        if (prms) query = query.where('r.prm', 'in', prms);
+          // The key's latest version inside the window: none stored after it before the window's end.
+          .where((eb) =>
+            eb.or([eb('r.superseded_at', 'is', null), eb('r.superseded_at', '>=', window.to.toISOString())]),
+          );
+        // PRMs before the page position are done: leaving them out keeps each page's probe short.
+        const position = after?.[0];
+        if (prms) query = query.where('r.prm', 'in', position ? prms.filter((p) => p >= position) : prms);
         if ('siren' in selection) {
           const { siren, category } = selection;
-          query = query.where(({ exists, selectFrom }) =>
-            exists(
-              selectFrom('prm_attachment as a')
-                .select('a.id')
-                .whereRef('a.prm', '=', 'r.prm')
-                .where('a.siren', '=', siren)
-                .whereRef('a.start_date', '<=', 'r.day')
-                .where((eb) => eb.or([eb('a.end_date', 'is', null), eb('a.end_date', '>', eb.ref('r.day'))])),
-            ),
-          );
-          if (category)
-            query = query.where(
-              'r.prm',
-              'in',
-              this.db.selectFrom('prm').select('prm').where('category', '=', category),
-            );
+          // The category is checked inside the same EXISTS: as a separate IN (subquery) PostgreSQL
+          // planned pages deep into a large window as a nested loop (hundreds of ms per page).
+          query = query.where(({ exists, selectFrom }) => {
+            let attached = selectFrom('prm_attachment as a')
+              .select('a.id')
+              .whereRef('a.prm', '=', 'r.prm')
+              .where('a.siren', '=', siren)
+              .whereRef('a.start_date', '<=', 'r.day')
+              .where((eb) => eb.or([eb('a.end_date', 'is', null), eb('a.end_date', '>', eb.ref('r.day'))]));
+            if (category)
+              attached = attached.innerJoin('prm as p', 'p.prm', 'a.prm').where('p.category', '=', category);
+            return exists(attached);
+          });
         }
         if (after) {
           const [prm, day, register] = after;

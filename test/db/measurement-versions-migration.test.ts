@@ -79,12 +79,12 @@ for (const engine of TEST_ENGINES) {
         .execute();
       assert.deepEqual(
         storedCurves.map((r) => ({ ...r, vals: Buffer.from(r.vals), qualities: Buffer.from(r.qualities) })),
-        curves,
+        curves.map((c) => ({ ...c, superseded_at: null })),
       );
       const storedReadings = await db.selectFrom('index_reading').selectAll().orderBy('register').execute();
       assert.deepEqual(
         storedReadings.map((r) => ({ ...r, value_wh: Number(r.value_wh) })),
-        [readings[1], readings[0]],
+        [readings[1], readings[0]].map((r) => ({ ...r, superseded_at: null })),
       );
 
       // The new keys accept a second version of a migrated key, and its indexes are there.
@@ -120,13 +120,19 @@ for (const engine of TEST_ENGINES) {
         engine === 'sqlite'
           ? await sql<{
               name: string;
-            }>`select name from sqlite_master where type = 'index' and name like '%stored_idx'`.execute(db)
+            }>`select name from sqlite_master where type = 'index' and (name like '%stored_idx' or name like '%latest_uq')`.execute(
+              db,
+            )
           : await sql<{
               name: string;
-            }>`select indexname as name from pg_indexes where indexname like '%stored_idx'`.execute(db);
+            }>`select indexname as name from pg_indexes where indexname like '%stored_idx' or indexname like '%latest_uq'`.execute(
+              db,
+            );
       assert.deepEqual(indexes.rows.map((r) => r.name).sort(), [
+        'curve_day_latest_uq',
         'curve_day_prm_stored_idx',
         'curve_day_stored_idx',
+        'index_reading_latest_uq',
         'index_reading_prm_stored_idx',
         'index_reading_stored_idx',
       ]);

@@ -150,6 +150,38 @@ describeEachEngine('measurement versions', (ctx) => {
     assert.deepEqual(await curveVersions(OTHER, '2026-03-03'), [8]);
   });
 
+  it('never stamps a version before the one it supersedes (a clock that stepped back)', async () => {
+    await repo().upsertCurveDays([curve(OTHER, '2026-03-05', 1)], at(W2, 8));
+    assert.equal((await repo().upsertCurveDays([curve(OTHER, '2026-03-05', 2)], at(W2, 7))).length, 1);
+    const current = await repo().readCurve(OTHER, '2026-03-05', 'PA', 'BRUT');
+    assert.equal(current?.values[0], 2);
+    assert.equal(current?.storedAt, new Date(at(W2, 8).getTime() + 1).toISOString());
+    assert.deepEqual(await curveVersions(OTHER, '2026-03-05'), [1, 2]);
+  });
+
+  it('holds one latest version per key at the database level', async () => {
+    const row = {
+      prm: OTHER,
+      day: '2026-03-06',
+      quantity: 'PA',
+      stage: 'BRUT',
+      step_minutes: 10,
+      vals: Buffer.alloc(4),
+      qualities: Buffer.alloc(2),
+    };
+    await ctx.handle.db
+      .insertInto('curve_day')
+      .values({ ...row, stored_at: at(W2, 1).toISOString() })
+      .execute();
+    await assert.rejects(
+      ctx.handle.db
+        .insertInto('curve_day')
+        .values({ ...row, stored_at: at(W2, 2).toISOString() })
+        .execute(),
+      /unique/i,
+    );
+  });
+
   it('versions index readings the same way', async () => {
     assert.equal(await repo().upsertIndexReadings([reading('2026-03-01', 1000)], at(W1, 1)), 1);
     assert.equal(await repo().upsertIndexReadings([reading('2026-03-01', 1100)], at(W1, 2)), 1);

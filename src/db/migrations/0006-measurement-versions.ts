@@ -5,11 +5,13 @@ import { blobType } from './column-types.js';
 /**
  * Measurement versions become immutable rows: `stored_at` joins the keys of `curve_day` and
  * `index_reading`, so a correction adds a row instead of overwriting the one an ended publication
- * window selected (rebuilding that window must give the same file). Every existing row is kept as
- * the first version of its key.
+ * window selected (rebuilding that window must give the same file). `superseded_at` is the `stored_at`
+ * of the next version, null for the latest; a partial unique index keeps one latest row per key (two
+ * concurrent writers of one key cannot both add a latest version) and serves the current reads. Every
+ * existing row is kept as the first (and latest) version of its key.
  *
- * PostgreSQL swaps the primary key in place (the migration runs in a transaction). SQLite cannot alter
- * a primary key: each table is rebuilt (create, copy, drop, rename) inside one explicit transaction,
+ * PostgreSQL alters the tables in place (the migration runs in a transaction). SQLite cannot alter a
+ * primary key: each table is rebuilt (create, copy, drop, rename) inside one explicit transaction,
  * because Kysely runs SQLite migrations outside one.
  */
 export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
@@ -19,11 +21,14 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
       .alterTable('curve_day')
       .addPrimaryKeyConstraint('curve_day_pk', ['prm', 'day', 'quantity', 'stage', 'stored_at'])
       .execute();
+    await db.schema.alterTable('curve_day').addColumn('superseded_at', 'text').execute();
     await db.schema.alterTable('index_reading').dropConstraint('index_reading_pk').execute();
     await db.schema
       .alterTable('index_reading')
       .addPrimaryKeyConstraint('index_reading_pk', ['prm', 'day', 'register', 'stored_at'])
       .execute();
+    await db.schema.alterTable('index_reading').addColumn('superseded_at', 'text').execute();
+    await createLatestIndexes(db);
     return;
   }
   await db.transaction().execute(async (trx) => {
@@ -37,6 +42,7 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
       .addColumn('vals', blobType(engine), (col) => col.notNull())
       .addColumn('qualities', blobType(engine), (col) => col.notNull())
       .addColumn('stored_at', 'text', (col) => col.notNull())
+      .addColumn('superseded_at', 'text')
       .addPrimaryKeyConstraint('curve_day_pk', ['prm', 'day', 'quantity', 'stage', 'stored_at'])
       .execute();
     await sql`insert into curve_day_next (prm, day, quantity, stage, step_minutes, vals, qualities, stored_at)
@@ -58,6 +64,7 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
       .addColumn('value_wh', 'bigint', (col) => col.notNull())
       .addColumn('iv', 'integer')
       .addColumn('stored_at', 'text', (col) => col.notNull())
+      .addColumn('superseded_at', 'text')
       .addPrimaryKeyConstraint('index_reading_pk', ['prm', 'day', 'register', 'stored_at'])
       .execute();
     await sql`insert into index_reading_next (prm, day, register, value_wh, iv, stored_at)
@@ -74,5 +81,23 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
       .on('index_reading')
       .columns(['prm', 'stored_at'])
       .execute();
+    await createLatestIndexes(trx);
   });
+}
+
+async function createLatestIndexes(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createIndex('curve_day_latest_uq')
+    .on('curve_day')
+    .columns(['prm', 'day', 'quantity', 'stage'])
+    .unique()
+    .where(sql.ref('superseded_at'), 'is', null)
+    .execute();
+  await db.schema
+    .createIndex('index_reading_latest_uq')
+    .on('index_reading')
+    .columns(['prm', 'day', 'register'])
+    .unique()
+    .where(sql.ref('superseded_at'), 'is', null)
+    .execute();
 }
