@@ -1,7 +1,9 @@
 import type { Category } from '../domain/identifiers.js';
 import type { Stage } from '../domain/point-quality.js';
 import { decodeQualities, decodeValues, encodeQualities, encodeValues } from '../meterdata/vector-codec.js';
+import type { ExpressionBuilder } from 'kysely';
 import type { Db } from './database.js';
+import type { Schema } from './schema.js';
 
 /** Curve quantities stored (grandeur physique, consumption side). */
 export type Quantity = 'PA' | 'PRI' | 'PRC';
@@ -54,6 +56,10 @@ type CurveRow = {
   stored_at: string;
 };
 
+function toCurveKey(row: CurveRow): CurveKey {
+  return { prm: row.prm, day: row.day, quantity: row.quantity as Quantity, stage: row.stage as Stage };
+}
+
 function toCurveDay(row: CurveRow): StoredCurveDay {
   return {
     prm: row.prm,
@@ -67,105 +73,289 @@ function toCurveDay(row: CurveRow): StoredCurveDay {
   };
 }
 
+/** The key of a curve day: its versions share it and differ by `stored_at`. */
+export type CurveKey = Pick<CurveDay, 'prm' | 'day' | 'quantity' | 'stage'>;
+
+type IndexRow = {
+  prm: string;
+  day: string;
+  register: string;
+  value_wh: number;
+  iv: number | null;
+  stored_at: string;
+};
+
+const curveKeyOf = (k: { prm: string; day: string; quantity: string; stage: string }) =>
+  `${k.prm}|${k.day}|${k.quantity}|${k.stage}`;
+const indexKeyOf = (k: { prm: string; day: string; register: string }) => `${k.prm}|${k.day}|${k.register}`;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
+
+function sameCurve(stored: CurveRow, row: CurveRow): boolean {
+  return (
+    stored.step_minutes === row.step_minutes &&
+    sameBytes(stored.vals, row.vals) &&
+    sameBytes(stored.qualities, row.qualities)
+  );
+}
+
+function sameReading(stored: IndexRow, row: IndexRow): boolean {
+  return Number(stored.value_wh) === row.value_wh && (stored.iv ?? null) === (row.iv ?? null);
+}
+
+/** Rows of a batch by key, the last one winning when a key is given twice. */
+function byKey<T>(rows: readonly T[], keyOf: (row: T) => string): Map<string, T> {
+  return new Map(rows.map((row) => [keyOf(row), row]));
+}
+
+function distinct(values: Iterable<string>): string[] {
+  return [...new Set(values)];
+}
+
 /**
- * Measurements store: PRM-day curve vectors and daily index readings, each versioned by
- * `stored_at`. Writes are upserts by key; rewriting identical content keeps the old version.
+ * Conditions selecting rows of `curve_day` with one of the given keys: one per (prm, quantity, stage)
+ * with its days in a list, each an index range (a long OR of keys is slow to plan and run).
+ */
+function curveKeyGroups(keys: ReadonlyArray<Pick<CurveRow, 'prm' | 'day' | 'quantity' | 'stage'>>) {
+  const groups = new Map<string, { prm: string; quantity: string; stage: string; days: string[] }>();
+  for (const k of keys) {
+    const id = `${k.prm}|${k.quantity}|${k.stage}`;
+    const group = groups.get(id);
+    if (group) group.days.push(k.day);
+    else groups.set(id, { prm: k.prm, quantity: k.quantity, stage: k.stage, days: [k.day] });
+  }
+  return [...groups.values()].map(
+    (g) => (eb: ExpressionBuilder<Schema, 'curve_day'>) =>
+      eb.and([
+        eb('prm', '=', g.prm),
+        eb('quantity', '=', g.quantity),
+        eb('stage', '=', g.stage),
+        eb('day', 'in', g.days),
+      ]),
+  );
+}
+
+/** Same as `curveKeyGroups` for `index_reading`, grouped by (prm, register). */
+function indexKeyGroups(keys: ReadonlyArray<Pick<IndexRow, 'prm' | 'day' | 'register'>>) {
+  const groups = new Map<string, { prm: string; register: string; days: string[] }>();
+  for (const k of keys) {
+    const id = `${k.prm}|${k.register}`;
+    const group = groups.get(id);
+    if (group) group.days.push(k.day);
+    else groups.set(id, { prm: k.prm, register: k.register, days: [k.day] });
+  }
+  return [...groups.values()].map(
+    (g) => (eb: ExpressionBuilder<Schema, 'index_reading'>) =>
+      eb.and([eb('prm', '=', g.prm), eb('register', '=', g.register), eb('day', 'in', g.days)]),
+  );
+}
+
+/** Rows grouped by their `stored_at` (one group, unless a clock stepped back for some keys). */
+function byStamp<T extends { stored_at: string }>(rows: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const group = groups.get(row.stored_at);
+    if (group) group.push(row);
+    else groups.set(row.stored_at, [row]);
+  }
+  return groups;
+}
+
+/** A version stamp strictly after `instant` (a clock that stepped back must not reorder versions). */
+function after(instant: string): string {
+  return new Date(Date.parse(instant) + 1).toISOString();
+}
+
+/**
+ * Measurements store: PRM-day curve vectors and daily index readings. Versions are immutable rows
+ * keyed by their `stored_at`; `superseded_at` is the `stored_at` of the next version (null for the
+ * latest, unique per key). A write adds a version only when the content differs from the latest one,
+ * so an ended publication window always selects the same rows. Current reads return the latest
+ * version of each key; window reads the latest version stored inside the window.
  */
 export class MeasurementRepository {
   constructor(private readonly db: Db) {}
 
   /**
-   * Inserts or replaces curve days. A day whose content is unchanged keeps its `stored_at`.
-   * Returns the keys of the days that were created or changed (new versions).
+   * Stores curve days as new versions (stamped `now`) where their content differs from the latest
+   * stored version; identical content adds nothing. A version already stamped `now` (written earlier
+   * in the same instant, so in no ended window) is replaced: the last write of an instant wins.
+   * Returns the keys whose latest content changed.
    */
-  async upsertCurveDays(
-    days: readonly CurveDay[],
-    now: Date,
-  ): Promise<Array<Pick<CurveDay, 'prm' | 'day' | 'quantity' | 'stage'>>> {
+  async upsertCurveDays(days: readonly CurveDay[], now: Date): Promise<CurveKey[]> {
     const storedAt = now.toISOString();
-    const changed: Array<Pick<CurveDay, 'prm' | 'day' | 'quantity' | 'stage'>> = [];
+    const changed: CurveKey[] = [];
     for (let i = 0; i < days.length; i += WRITE_BATCH) {
-      const rows = days.slice(i, i + WRITE_BATCH).map((d) => ({
-        prm: d.prm,
-        day: d.day,
-        quantity: d.quantity,
-        stage: d.stage,
-        step_minutes: d.stepMinutes,
-        vals: encodeValues(d.values),
-        qualities: encodeQualities(d.qualities),
-        stored_at: storedAt,
-      }));
-      const returned = await this.db
-        .insertInto('curve_day')
-        .values(rows)
-        .onConflict((oc) =>
-          oc
-            .columns(['prm', 'day', 'quantity', 'stage'])
-            .doUpdateSet((eb) => ({
-              step_minutes: eb.ref('excluded.step_minutes'),
-              vals: eb.ref('excluded.vals'),
-              qualities: eb.ref('excluded.qualities'),
-              stored_at: eb.ref('excluded.stored_at'),
-            }))
-            .where((eb) =>
-              eb.or([
-                eb('curve_day.vals', '<>', eb.ref('excluded.vals')),
-                eb('curve_day.qualities', '<>', eb.ref('excluded.qualities')),
-                eb('curve_day.step_minutes', '<>', eb.ref('excluded.step_minutes')),
-              ]),
-            ),
-        )
-        .returning(['prm', 'day', 'quantity', 'stage'])
-        .execute();
-      for (const r of returned)
-        changed.push({ prm: r.prm, day: r.day, quantity: r.quantity as Quantity, stage: r.stage as Stage });
+      const batch = byKey(
+        days.slice(i, i + WRITE_BATCH).map((d): CurveRow => ({
+          prm: d.prm,
+          day: d.day,
+          quantity: d.quantity,
+          stage: d.stage,
+          step_minutes: d.stepMinutes,
+          vals: encodeValues(d.values),
+          qualities: encodeQualities(d.qualities),
+          stored_at: storedAt,
+        })),
+        curveKeyOf,
+      );
+      const latest = await this.latestCurveRows([...batch.values()]);
+      const replaced = [...batch.values()].filter((row) => {
+        const stored = latest.get(curveKeyOf(row));
+        return stored?.stored_at === storedAt && !sameCurve(stored, row);
+      });
+      if (replaced.length > 0) {
+        for (const keys of curveKeyGroups(replaced)) {
+          await this.db.deleteFrom('curve_day').where('stored_at', '=', storedAt).where(keys).execute();
+          await this.db
+            .updateTable('curve_day')
+            .set({ superseded_at: null })
+            .where('superseded_at', '=', storedAt)
+            .where(keys)
+            .execute();
+        }
+        const previous = await this.latestCurveRows(replaced);
+        for (const row of replaced) {
+          const key = curveKeyOf(row);
+          const before = previous.get(key);
+          if (before) latest.set(key, before);
+          else latest.delete(key);
+          // Back to the previous content: the replaced version is gone, which is a change.
+          if (before && sameCurve(before, row)) changed.push(toCurveKey(row));
+        }
+      }
+      const inserts: CurveRow[] = [];
+      const superseded: CurveRow[] = [];
+      for (const [key, row] of batch) {
+        const stored = latest.get(key);
+        if (stored && sameCurve(stored, row)) continue;
+        if (stored) {
+          if (stored.stored_at >= row.stored_at) row.stored_at = after(stored.stored_at);
+          superseded.push(row);
+        }
+        inserts.push(row);
+      }
+      // Before the insert: the unique "latest" index admits one row with a null superseded_at per key.
+      for (const [stamp, rows] of byStamp(superseded)) {
+        for (const keys of curveKeyGroups(rows)) {
+          await this.db
+            .updateTable('curve_day')
+            .set({ superseded_at: stamp })
+            .where('superseded_at', 'is', null)
+            .where(keys)
+            .execute();
+        }
+      }
+      if (inserts.length === 0) continue;
+      await this.db.insertInto('curve_day').values(inserts).execute();
+      for (const row of inserts) changed.push(toCurveKey(row));
     }
     return changed;
   }
 
-  /** Inserts or replaces index readings; unchanged readings keep their version. Returns how many changed. */
+  /** Latest stored version of each given key (keys absent from the store are absent from the map). */
+  private async latestCurveRows(
+    keys: ReadonlyArray<Pick<CurveRow, 'prm' | 'day' | 'quantity' | 'stage'>>,
+  ): Promise<Map<string, CurveRow>> {
+    const wanted = new Set(keys.map(curveKeyOf));
+    const rows = await this.db
+      .selectFrom('curve_day')
+      .selectAll()
+      .where('prm', 'in', distinct(keys.map((k) => k.prm)))
+      .where('day', 'in', distinct(keys.map((k) => k.day)))
+      .where('superseded_at', 'is', null)
+      .execute();
+    return new Map(rows.filter((r) => wanted.has(curveKeyOf(r))).map((r) => [curveKeyOf(r), r]));
+  }
+
+  /**
+   * Stores index readings as new versions where their value or iv differs from the latest stored
+   * version, like `upsertCurveDays`. Returns how many readings changed.
+   */
   async upsertIndexReadings(readings: readonly IndexReading[], now: Date): Promise<number> {
     const storedAt = now.toISOString();
     let changed = 0;
     for (let i = 0; i < readings.length; i += WRITE_BATCH) {
-      const rows = readings.slice(i, i + WRITE_BATCH).map((r) => ({
-        prm: r.prm,
-        day: r.day,
-        register: r.register,
-        value_wh: r.valueWh,
-        iv: r.iv,
-        stored_at: storedAt,
-      }));
-      const returned = await this.db
-        .insertInto('index_reading')
-        .values(rows)
-        .onConflict((oc) =>
-          oc
-            .columns(['prm', 'day', 'register'])
-            .doUpdateSet((eb) => ({
-              value_wh: eb.ref('excluded.value_wh'),
-              iv: eb.ref('excluded.iv'),
-              stored_at: eb.ref('excluded.stored_at'),
-            }))
-            .where((eb) =>
-              eb.or([
-                eb('index_reading.value_wh', '<>', eb.ref('excluded.value_wh')),
-                eb(
-                  eb.fn.coalesce('index_reading.iv', eb.lit(-1)),
-                  '<>',
-                  eb.fn.coalesce('excluded.iv', eb.lit(-1)),
-                ),
-              ]),
-            ),
-        )
-        .returning('prm')
-        .execute();
-      changed += returned.length;
+      const batch = byKey(
+        readings.slice(i, i + WRITE_BATCH).map((r): IndexRow => ({
+          prm: r.prm,
+          day: r.day,
+          register: r.register,
+          value_wh: r.valueWh,
+          iv: r.iv,
+          stored_at: storedAt,
+        })),
+        indexKeyOf,
+      );
+      const latest = await this.latestIndexRows([...batch.values()]);
+      const replaced = [...batch.values()].filter((row) => {
+        const stored = latest.get(indexKeyOf(row));
+        return stored?.stored_at === storedAt && !sameReading(stored, row);
+      });
+      if (replaced.length > 0) {
+        for (const keys of indexKeyGroups(replaced)) {
+          await this.db.deleteFrom('index_reading').where('stored_at', '=', storedAt).where(keys).execute();
+          await this.db
+            .updateTable('index_reading')
+            .set({ superseded_at: null })
+            .where('superseded_at', '=', storedAt)
+            .where(keys)
+            .execute();
+        }
+        const previous = await this.latestIndexRows(replaced);
+        for (const row of replaced) {
+          const key = indexKeyOf(row);
+          const before = previous.get(key);
+          if (before) latest.set(key, before);
+          else latest.delete(key);
+          if (before && sameReading(before, row)) changed++;
+        }
+      }
+      const inserts: IndexRow[] = [];
+      const superseded: IndexRow[] = [];
+      for (const [key, row] of batch) {
+        const stored = latest.get(key);
+        if (stored && sameReading(stored, row)) continue;
+        if (stored) {
+          if (stored.stored_at >= row.stored_at) row.stored_at = after(stored.stored_at);
+          superseded.push(row);
+        }
+        inserts.push(row);
+      }
+      for (const [stamp, rows] of byStamp(superseded)) {
+        for (const keys of indexKeyGroups(rows)) {
+          await this.db
+            .updateTable('index_reading')
+            .set({ superseded_at: stamp })
+            .where('superseded_at', 'is', null)
+            .where(keys)
+            .execute();
+        }
+      }
+      if (inserts.length === 0) continue;
+      await this.db.insertInto('index_reading').values(inserts).execute();
+      changed += inserts.length;
     }
     return changed;
   }
 
-  /** A PRM's curves over local days `[fromDay, toDay)`, in (day, quantity) order. */
+  private async latestIndexRows(
+    keys: ReadonlyArray<Pick<IndexReading, 'prm' | 'day' | 'register'>>,
+  ): Promise<Map<string, IndexRow>> {
+    const wanted = new Set(keys.map(indexKeyOf));
+    const rows = await this.db
+      .selectFrom('index_reading')
+      .selectAll()
+      .where('prm', 'in', distinct(keys.map((k) => k.prm)))
+      .where('day', 'in', distinct(keys.map((k) => k.day)))
+      .where('superseded_at', 'is', null)
+      .execute();
+    return new Map(rows.filter((r) => wanted.has(indexKeyOf(r))).map((r) => [indexKeyOf(r), r]));
+  }
+
+  /** The latest version of a PRM's curves over local days `[fromDay, toDay)`, in (day, quantity) order. */
   async readCurves(
     prm: string,
     fromDay: string,
@@ -173,17 +363,19 @@ export class MeasurementRepository {
     filter: { stage?: Stage; quantity?: Quantity } = {},
   ): Promise<StoredCurveDay[]> {
     let query = this.db
-      .selectFrom('curve_day')
-      .selectAll()
-      .where('prm', '=', prm)
-      .where('day', '>=', fromDay)
-      .where('day', '<', toDay);
-    if (filter.stage) query = query.where('stage', '=', filter.stage);
-    if (filter.quantity) query = query.where('quantity', '=', filter.quantity);
-    const rows = await query.orderBy('day').orderBy('quantity').orderBy('stage').execute();
+      .selectFrom('curve_day as c')
+      .selectAll('c')
+      .where('c.prm', '=', prm)
+      .where('c.day', '>=', fromDay)
+      .where('c.day', '<', toDay)
+      .where('c.superseded_at', 'is', null);
+    if (filter.stage) query = query.where('c.stage', '=', filter.stage);
+    if (filter.quantity) query = query.where('c.quantity', '=', filter.quantity);
+    const rows = await query.orderBy('c.day').orderBy('c.quantity').orderBy('c.stage').execute();
     return rows.map(toCurveDay);
   }
 
+  /** The latest version of one curve day. */
   async readCurve(
     prm: string,
     day: string,
@@ -197,20 +389,22 @@ export class MeasurementRepository {
       .where('day', '=', day)
       .where('quantity', '=', quantity)
       .where('stage', '=', stage)
+      .where('superseded_at', 'is', null)
       .executeTakeFirst();
     return row && toCurveDay(row);
   }
 
-  /** A PRM's index readings over local days `[fromDay, toDay)`, in (day, register) order. */
+  /** The latest version of a PRM's index readings over local days `[fromDay, toDay)`, in (day, register) order. */
   async readIndex(prm: string, fromDay: string, toDay: string): Promise<StoredIndexReading[]> {
     const rows = await this.db
-      .selectFrom('index_reading')
-      .selectAll()
-      .where('prm', '=', prm)
-      .where('day', '>=', fromDay)
-      .where('day', '<', toDay)
-      .orderBy('day')
-      .orderBy('register')
+      .selectFrom('index_reading as r')
+      .selectAll('r')
+      .where('r.prm', '=', prm)
+      .where('r.day', '>=', fromDay)
+      .where('r.day', '<', toDay)
+      .where('r.superseded_at', 'is', null)
+      .orderBy('r.day')
+      .orderBy('r.register')
       .execute();
     return rows.map((r) => ({
       prm: r.prm,
@@ -236,8 +430,9 @@ export class MeasurementRepository {
   }
 
   /**
-   * Every curve-day version stored in `[window.from, window.to)` for the selected PRMs, stage and
-   * quantities, in (prm, day, quantity) key order. The publication engine's read: it streams in
+   * The curve days stored in `[window.from, window.to)` for the selected PRMs, stage and quantities:
+   * for each key its latest version stored inside the window (earlier ones it superseded there are
+   * skipped, versions of other windows are invisible), in (prm, day, quantity) key order. The publication engine's read: it streams in
    * batches of `batchSize` rows with keyset pagination (never OFFSET, never a whole window in memory),
    * each batch one short query, so it is safe on a month of thousands of PRMs. With a SIREN
    * selection only days inside the PRM's attachment to that SIREN are returned (a former owner gets
@@ -266,27 +461,30 @@ export class MeasurementRepository {
           ])
           .where('c.stored_at', '>=', window.from.toISOString())
           .where('c.stored_at', '<', window.to.toISOString())
+          // The key's latest version inside the window: none stored after it before the window's end.
+          .where((eb) =>
+            eb.or([eb('c.superseded_at', 'is', null), eb('c.superseded_at', '>=', window.to.toISOString())]),
+          )
           .where('c.stage', '=', filter.stage)
           .where('c.quantity', 'in', [...filter.quantities]);
-        if (prms) query = query.where('c.prm', 'in', prms);
+        // PRMs before the page position are done: leaving them out keeps each page's probe short.
+        const position = after?.[0];
+        if (prms) query = query.where('c.prm', 'in', position ? prms.filter((p) => p >= position) : prms);
         if ('siren' in selection) {
           const { siren, category } = selection;
-          query = query.where(({ exists, selectFrom }) =>
-            exists(
-              selectFrom('prm_attachment as a')
-                .select('a.id')
-                .whereRef('a.prm', '=', 'c.prm')
-                .where('a.siren', '=', siren)
-                .whereRef('a.start_date', '<=', 'c.day')
-                .where((eb) => eb.or([eb('a.end_date', 'is', null), eb('a.end_date', '>', eb.ref('c.day'))])),
-            ),
-          );
-          if (category)
-            query = query.where(
-              'c.prm',
-              'in',
-              this.db.selectFrom('prm').select('prm').where('category', '=', category),
-            );
+          // The category is checked inside the same EXISTS: as a separate IN (subquery) PostgreSQL
+          // planned pages deep into a large window as a nested loop (hundreds of ms per page).
+          query = query.where(({ exists, selectFrom }) => {
+            let attached = selectFrom('prm_attachment as a')
+              .select('a.id')
+              .whereRef('a.prm', '=', 'c.prm')
+              .where('a.siren', '=', siren)
+              .whereRef('a.start_date', '<=', 'c.day')
+              .where((eb) => eb.or([eb('a.end_date', 'is', null), eb('a.end_date', '>', eb.ref('c.day'))]));
+            if (category)
+              attached = attached.innerJoin('prm as p', 'p.prm', 'a.prm').where('p.category', '=', category);
+            return exists(attached);
+          });
         }
         if (after) {
           const [prm, day, quantity] = after;
@@ -309,8 +507,9 @@ export class MeasurementRepository {
   }
 
   /**
-   * Every index reading version stored in `[window.from, window.to)` for the selected PRMs, in
-   * (prm, day, register) order, streamed with keyset pagination like `streamCurveVersions`.
+   * The index readings stored in `[window.from, window.to)` for the selected PRMs, the latest version
+   * of each key inside the window, in (prm, day, register) order, streamed with keyset pagination like
+   * `streamCurveVersions`.
    */
   async *streamIndexVersions(
     selection: PrmSelection,
@@ -324,26 +523,29 @@ export class MeasurementRepository {
           .selectFrom('index_reading as r')
           .select(['r.prm', 'r.day', 'r.register', 'r.value_wh', 'r.iv', 'r.stored_at'])
           .where('r.stored_at', '>=', window.from.toISOString())
-          .where('r.stored_at', '<', window.to.toISOString());
-        if (prms) query = query.where('r.prm', 'in', prms);
+          .where('r.stored_at', '<', window.to.toISOString())
+          // The key's latest version inside the window: none stored after it before the window's end.
+          .where((eb) =>
+            eb.or([eb('r.superseded_at', 'is', null), eb('r.superseded_at', '>=', window.to.toISOString())]),
+          );
+        // PRMs before the page position are done: leaving them out keeps each page's probe short.
+        const position = after?.[0];
+        if (prms) query = query.where('r.prm', 'in', position ? prms.filter((p) => p >= position) : prms);
         if ('siren' in selection) {
           const { siren, category } = selection;
-          query = query.where(({ exists, selectFrom }) =>
-            exists(
-              selectFrom('prm_attachment as a')
-                .select('a.id')
-                .whereRef('a.prm', '=', 'r.prm')
-                .where('a.siren', '=', siren)
-                .whereRef('a.start_date', '<=', 'r.day')
-                .where((eb) => eb.or([eb('a.end_date', 'is', null), eb('a.end_date', '>', eb.ref('r.day'))])),
-            ),
-          );
-          if (category)
-            query = query.where(
-              'r.prm',
-              'in',
-              this.db.selectFrom('prm').select('prm').where('category', '=', category),
-            );
+          // The category is checked inside the same EXISTS: as a separate IN (subquery) PostgreSQL
+          // planned pages deep into a large window as a nested loop (hundreds of ms per page).
+          query = query.where(({ exists, selectFrom }) => {
+            let attached = selectFrom('prm_attachment as a')
+              .select('a.id')
+              .whereRef('a.prm', '=', 'r.prm')
+              .where('a.siren', '=', siren)
+              .whereRef('a.start_date', '<=', 'r.day')
+              .where((eb) => eb.or([eb('a.end_date', 'is', null), eb('a.end_date', '>', eb.ref('r.day'))]));
+            if (category)
+              attached = attached.innerJoin('prm as p', 'p.prm', 'a.prm').where('p.category', '=', category);
+            return exists(attached);
+          });
         }
         if (after) {
           const [prm, day, register] = after;

@@ -161,8 +161,10 @@ export interface CurveDayTable {
   step_minutes: number;
   vals: Uint8Array;
   qualities: Uint8Array;
-  /** Version instant: changes only when the content changes. */
+  /** Version instant: a new version (row) is stored only when the content changes. */
   stored_at: string;
+  /** `stored_at` of the next version of the key; null for the latest (one per key). */
+  superseded_at: string | null;
 }
 
 /** Daily index reading at local midnight starting `day`, cumulative Wh of one register. */
@@ -174,6 +176,8 @@ export interface IndexReadingTable {
   value_wh: number;
   iv: number | null;
   stored_at: string;
+  /** `stored_at` of the next version of the key; null for the latest (one per key). */
+  superseded_at: string | null;
 }
 
 export interface Schema {

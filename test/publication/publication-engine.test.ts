@@ -185,6 +185,12 @@ describeEachEngine('publication engine: daily R63B CSV over collection windows',
       ['2026-10-21 00:30:00', '100'],
       'the archive keeps what was sent',
     );
+    // Built again after the correction, the first window still holds what was collected during it.
+    const rebuilt = await engine.rebuild(subscriptionId, new Date('2026-10-21T22:00:00Z'), 'test');
+    assert.equal(rebuilt.status, 'done');
+    const again = await publicationFile(engine, rebuilt.publicationId!);
+    assert.equal((await new PublicationRepository(db).find(rebuilt.publicationId!))?.numSequence, 4);
+    assert.equal(again.inner.content.toString(), first, 'same content, byte for byte');
   });
 
   it('two schedulers at once create each run once', async () => {
@@ -203,8 +209,8 @@ describeEachEngine('publication engine: daily R63B CSV over collection windows',
     const runs = await new PublicationRunRepository(ctx.handle.db, ctx.engine).listForSubscription(
       subscriptionId,
     );
-    assert.equal(runs.length, 8);
-    assert.equal(new Set(runs.map((r) => r.numSequence).filter((n) => n !== null)).size, 4);
+    assert.equal(runs.length, 9);
+    assert.equal(new Set(runs.map((r) => r.numSequence).filter((n) => n !== null)).size, 5);
   });
 });
 

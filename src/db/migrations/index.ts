@@ -5,6 +5,7 @@ import * as m0002 from './0002-measurements.js';
 import * as m0003 from './0003-accounts-subscriptions.js';
 import * as m0004 from './0004-channels-delivery.js';
 import * as m0005 from './0005-publications.js';
+import * as m0006 from './0006-measurement-versions.js';
 
 /**
  * Numbered migrations, applied in order on both engines. Never edit one that has landed: add the next.
@@ -18,4 +19,5 @@ export const MIGRATIONS: ReadonlyArray<
   ['0003-accounts-subscriptions', m0003.up],
   ['0004-channels-delivery', m0004.up],
   ['0005-publications', m0005.up],
+  ['0006-measurement-versions', m0006.up],
 ];
