@@ -17,7 +17,14 @@ import { LoggingNotifier } from '../notification/logging.notifier.js';
 import type { Mailer } from '../notification/mailer.js';
 import type { Notifier } from '../notification/notifier.js';
 import { OutboxMailer } from '../notification/outbox.mailer.js';
-import { NO_CHANNELS, type SubscriptionChannelLookup } from '../subscriptions/subscription.service.js';
+import { MasterCipher } from '../crypto/master-cipher.js';
+import { ChannelService } from '../delivery/channel.service.js';
+import { EncryptionKeyService } from '../delivery/encryption-key.service.js';
+import { PublicationSettingsService } from '../delivery/publication-settings.service.js';
+import { SubscriptionChannelsLookup } from '../delivery/subscription-channels.lookup.js';
+import { FtpTransport } from '../delivery/transports/ftp.transport.js';
+import { SftpTransport } from '../delivery/transports/sftp.transport.js';
+import type { SubscriptionChannelLookup } from '../subscriptions/subscription.service.js';
 import type { ApiContext } from './api/api-context.js';
 import { API_ROUTE_MODULES } from './api/index.js';
 import { csrfBindingOf } from './csrf-binding.js';
@@ -25,7 +32,8 @@ import { frenchMessage } from './error-messages.js';
 import './guards.js';
 import { registerAssetRoutes } from './routes/assets.route.js';
 import { registerHealthRoute } from './routes/health.route.js';
-import { registerLoginPageRoutes } from './routes/login-page.route.js';
+import type { PortalContext } from './portal/portal-context.js';
+import { PORTAL_PAGE_MODULES } from './portal/portal-pages.js';
 
 export interface ServerDeps {
   config: Config;
@@ -36,8 +44,10 @@ export interface ServerDeps {
   mailer?: Mailer;
   /** Defaults to logged notices. */
   notifier?: Notifier;
-  /** Channels of each subscription, for the grid; defaults to none. */
+  /** Channels of each subscription, for the grid; defaults to the stored associations. */
   channels?: SubscriptionChannelLookup;
+  /** Base URL of the portal in links sent by e-mail; defaults to `http://localhost:<port>`. */
+  portalUrl?: string;
 }
 
 export const SESSION_COOKIE = 'publiwatt_session';
@@ -171,13 +181,32 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     clock: deps.clock,
     mailer: deps.mailer ?? new OutboxMailer(path.join(deps.config.dataDir, 'outbox'), deps.clock),
     notifier: deps.notifier ?? new LoggingNotifier(deps.logger),
-    channels: deps.channels ?? NO_CHANNELS,
+    channels: deps.channels ?? new SubscriptionChannelsLookup(deps.database.db),
     sessionCookie: SESSION_COOKIE,
+  };
+  const portalUrl = deps.portalUrl ?? `http://localhost:${deps.config.port}`;
+  const portal: PortalContext = {
+    db: context.db,
+    clock: deps.clock,
+    mailer: context.mailer,
+    channels: new ChannelService({
+      db: context.db,
+      clock: deps.clock,
+      cipher: new MasterCipher(deps.config.masterKey),
+      mailer: context.mailer,
+      transports: { sftp: new SftpTransport(), ftp: new FtpTransport() },
+      portalUrl: `${portalUrl}/portail`,
+    }),
+    keys: new EncryptionKeyService(context.db, new MasterCipher(deps.config.masterKey), deps.clock),
+    publication: new PublicationSettingsService(context.db, deps.clock),
+    subscriptionChannels: context.channels,
+    sessionCookie: SESSION_COOKIE,
+    portalUrl,
   };
 
   registerHealthRoute(app, { db: deps.database.db, engine: deps.database.engine });
   registerAssetRoutes(app);
-  registerLoginPageRoutes(app, context);
+  for (const register of PORTAL_PAGE_MODULES) register(app, portal);
   await app.register(
     async (api) => {
       for (const register of API_ROUTE_MODULES) register(api, context);

@@ -1,0 +1,22 @@
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/database.js';
+import type { ChannelService } from '../../delivery/channel.service.js';
+import type { EncryptionKeyService } from '../../delivery/encryption-key.service.js';
+import type { PublicationSettingsService } from '../../delivery/publication-settings.service.js';
+import type { Mailer } from '../../notification/mailer.js';
+import type { SubscriptionChannelLookup } from '../../subscriptions/subscription.service.js';
+
+/** What the server-rendered portal pages call directly (never through HTTP). */
+export interface PortalContext {
+  db: Db;
+  clock: Clock;
+  mailer: Mailer;
+  channels: ChannelService;
+  keys: EncryptionKeyService;
+  publication: PublicationSettingsService;
+  /** Channels of each subscription, for the grid. */
+  subscriptionChannels: SubscriptionChannelLookup;
+  sessionCookie: string;
+  /** Base URL of the portal, for invitation links. */
+  portalUrl: string;
+}

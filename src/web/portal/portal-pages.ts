@@ -1,0 +1,10 @@
+import type { FastifyInstance } from 'fastify';
+import type { PortalContext } from './portal-context.js';
+import { registerLoginPages } from './pages/login.page.js';
+import { registerSubscriptionsPage } from './pages/subscriptions.page.js';
+
+/** A group of portal pages: registers its routes. Each route needs an entry in test/web/cross-tenant.test.ts. */
+export type PortalPageModule = (app: FastifyInstance, context: PortalContext) => void;
+
+/** Every server-rendered page of the portal, in menu order. */
+export const PORTAL_PAGE_MODULES: readonly PortalPageModule[] = [registerLoginPages, registerSubscriptionsPage];
