@@ -187,6 +187,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const portalUrl = deps.portalUrl ?? `http://localhost:${deps.config.port}`;
   const portal: PortalContext = {
     db: context.db,
+    handle: deps.database,
     clock: deps.clock,
     mailer: context.mailer,
     channels: new ChannelService({

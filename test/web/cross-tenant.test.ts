@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { InjectOptions } from 'fastify';
+import { ChannelRepository } from '../../src/db/channel.repository.js';
 import { SubscriptionService } from '../../src/subscriptions/subscription.service.js';
 import { describeEachEngine } from '../support/databases.js';
 import { seedEntreprise } from '../support/registry-fixtures.js';
@@ -11,6 +12,7 @@ interface Foreign {
   userId: number;
   tokenId: number;
   subscriptionId: number;
+  channelId: number;
   siren: string;
   /** Strings that must never appear in an answer to X. */
   markers: string[];
@@ -121,6 +123,100 @@ const ROUTE_CHECKS: Record<string, Check> = {
       payload: 'x',
     },
   },
+  'GET /portail/canaux/confirmation': { kind: 'public' },
+  'POST /portail/canaux/confirmation': { kind: 'public' },
+  'POST /logout': { kind: 'own', request: () => ({ method: 'POST', url: '/logout' }) },
+  'GET /portail': { kind: 'own', request: () => ({ method: 'GET', url: '/portail' }) },
+  'GET /portail/compte': { kind: 'own', request: () => ({ method: 'GET', url: '/portail/compte' }) },
+  'POST /portail/compte': {
+    kind: 'own',
+    request: () => ({
+      method: 'POST',
+      url: '/portail/compte',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'current=wrong&next=x',
+    }),
+  },
+  'GET /portail/abonnements': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/portail/abonnements?siren=${y.siren}&categorie=B` }),
+  },
+  'POST /portail/abonnements': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: '/portail/abonnements',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `siren=${y.siren}&categorie=B`,
+    }),
+  },
+  'GET /portail/abonnements/:id/publication': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/portail/abonnements/${y.subscriptionId}/publication` }),
+  },
+  'POST /portail/abonnements/:id/publication': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: `/portail/abonnements/${y.subscriptionId}/publication`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `canal=${y.channelId}`,
+    }),
+  },
+  'GET /portail/canaux': { kind: 'own', request: () => ({ method: 'GET', url: '/portail/canaux' }) },
+  'POST /portail/canaux/email': {
+    kind: 'own',
+    request: () => ({
+      method: 'POST',
+      url: '/portail/canaux/email',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'email=x%40xenon.fr',
+    }),
+  },
+  'POST /portail/canaux/serveur': {
+    kind: 'own',
+    request: () => ({
+      method: 'POST',
+      url: '/portail/canaux/serveur',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'hote=',
+    }),
+  },
+  'POST /portail/canaux/cle/afficher': {
+    kind: 'own',
+    request: () => ({
+      method: 'POST',
+      url: '/portail/canaux/cle/afficher',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'password=x',
+    }),
+  },
+  'POST /portail/canaux/cle/renouveler': {
+    kind: 'own',
+    request: () => ({
+      method: 'POST',
+      url: '/portail/canaux/cle/renouveler',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'x=1',
+    }),
+  },
+  'GET /portail/canaux/:id': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/portail/canaux/${y.channelId}` }),
+  },
+  'POST /portail/canaux/:id': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: `/portail/canaux/${y.channelId}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'hote=evil.example&identifiant=x',
+    }),
+  },
+  'POST /portail/canaux/:id/:action': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'POST', url: `/portail/canaux/${y.channelId}/desactiver` }),
+  },
 };
 
 describeEachEngine('tenant isolation over every route', (ctx) => {
@@ -156,12 +252,24 @@ describeEachEngine('tenant isolation over every route', (ctx) => {
       { type: 'user', id: String(yUser.user.id), label: 'y@yttrium.fr' },
       server.clock.now(),
     );
+    const channelId = await new ChannelRepository(ctx.handle.db).insert({
+      entreprise_id: yUser.user.entrepriseId,
+      kind: 'email',
+      label: 'Boîte Yttrium',
+      email: 'flux@yttrium.fr',
+      allow_self_signed: 0,
+      insecure_acknowledged: 0,
+      status: 'ACTIF',
+      created_at: '2026-01-01T00:00:00.000Z',
+      updated_at: '2026-01-01T00:00:00.000Z',
+    });
     y = {
       userId: yUser.user.id,
+      channelId,
       tokenId: yTokens[0]!.id,
       subscriptionId: change!.subscription.id,
       siren: '552100554',
-      markers: ['y@yttrium.fr', '552100554', 'Yttrium', change!.subscription.idDemande],
+      markers: ['y@yttrium.fr', 'flux@yttrium.fr', '552100554', 'Yttrium', change!.subscription.idDemande],
     };
   });
   after(() => server.app.close());

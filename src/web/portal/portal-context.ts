@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.js';
-import type { Db } from '../../db/database.js';
+import type { DatabaseHandle, Db } from '../../db/database.js';
 import type { ChannelService } from '../../delivery/channel.service.js';
 import type { EncryptionKeyService } from '../../delivery/encryption-key.service.js';
 import type { PublicationSettingsService } from '../../delivery/publication-settings.service.js';
@@ -9,6 +9,8 @@ import type { SubscriptionChannelLookup } from '../../subscriptions/subscription
 /** What the server-rendered portal pages call directly (never through HTTP). */
 export interface PortalContext {
   db: Db;
+  /** For repositories that differ per engine (deliveries). */
+  handle: Pick<DatabaseHandle, 'db' | 'engine'>;
   clock: Clock;
   mailer: Mailer;
   channels: ChannelService;

@@ -48,17 +48,9 @@ export async function portalCaller(
   };
 }
 
-export async function sendPage(
-  reply: FastifyReply,
-  props: LayoutProps,
-  status = 200,
-): Promise<FastifyReply> {
+export async function sendPage(reply: FastifyReply, props: LayoutProps, status = 200): Promise<FastifyReply> {
   const html = await Layout(props);
-  return reply
-    .code(status)
-    .header('cache-control', 'no-store')
-    .type('text/html; charset=utf-8')
-    .send(html);
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
 }
 
 type PageHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -81,9 +73,7 @@ export function portalPage(db: Db, handler: PageHandler): PageHandler {
             ? 403
             : undefined;
       if (status === undefined || request.principal?.kind !== 'user') throw error;
-      const caller = await portalCaller(db, request, reply, null).catch(
-        () => undefined,
-      );
+      const caller = await portalCaller(db, request, reply, null).catch(() => undefined);
       return sendPage(
         reply,
         {

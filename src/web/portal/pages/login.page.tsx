@@ -166,7 +166,8 @@ export function registerLoginPages(app: FastifyInstance, ctx: PortalContext): vo
   // Behind the server's CSRF hook like every cookie-authenticated write.
   app.post('/logout', { schema: { hide: true } }, async (request, reply) => {
     const principal = request.principal;
-    if (principal?.kind === 'user' && principal.via === 'session') await logins.logout(principal.sessionIdHash);
+    if (principal?.kind === 'user' && principal.via === 'session')
+      await logins.logout(principal.sessionIdHash);
     reply.clearCookie(ctx.sessionCookie, { path: '/' });
     return reply.redirect('/login', 303);
   });
@@ -201,7 +202,11 @@ export function registerLoginPages(app: FastifyInstance, ctx: PortalContext): vo
             title: 'Choisir votre mot de passe',
             viewer: null,
             children: (
-              <InvitationForm csrf={csrfTokenFor(request, reply)} token={token} error={frenchMessage(appError)} />
+              <InvitationForm
+                csrf={csrfTokenFor(request, reply)}
+                token={token}
+                error={frenchMessage(appError)}
+              />
             ),
           },
           400,
@@ -244,9 +249,16 @@ export function registerLoginPages(app: FastifyInstance, ctx: PortalContext): vo
       const caller = await portalCaller(ctx.db, request, reply, null);
       const body = formOf(request);
       const principal = request.principal;
-      const keep = principal?.kind === 'user' && principal.via === 'session' ? principal.sessionIdHash : undefined;
+      const keep =
+        principal?.kind === 'user' && principal.via === 'session' ? principal.sessionIdHash : undefined;
       try {
-        await logins.changePassword(caller.user, field(body, 'current'), field(body, 'next'), ctx.clock.now(), keep);
+        await logins.changePassword(
+          caller.user,
+          field(body, 'current'),
+          field(body, 'next'),
+          ctx.clock.now(),
+          keep,
+        );
         return reply.redirect('/portail/compte?ok=1', 303);
       } catch (error) {
         const appError = formError(error, ['INVALID_CREDENTIALS', 'WEAK_PASSWORD']);

@@ -3,7 +3,12 @@ import { requireSirenInScope, sirensInScope } from '../../../auth/tenant-scope.j
 import type { AppError } from '../../../domain/app-error.js';
 import { catalogEntries, isInCatalog, type FileFormat } from '../../../domain/catalog.js';
 import type { Category } from '../../../domain/identifiers.js';
-import { SubscriptionService, type Grid, type GridEdit, type GridLine } from '../../../subscriptions/subscription.service.js';
+import {
+  SubscriptionService,
+  type Grid,
+  type GridEdit,
+  type GridLine,
+} from '../../../subscriptions/subscription.service.js';
 import { frenchMessage } from '../../error-messages.js';
 import { Alert, EmptyState, StatusBadge } from '../components.js';
 import { parisDateTimeOf } from '../format-dates.js';
@@ -255,12 +260,14 @@ async function renderGridPage(
             ))}
           </nav>
           <p>
-            <span safe>{tab.intro}</span> Si votre entreprise possède plus de 100 compteurs, seul le format
-            de fichier JSON est disponible.
+            <span safe>{tab.intro}</span> Si votre entreprise possède plus de 100 compteurs, seul le format de
+            fichier JSON est disponible.
           </p>
           {!grid.csvAllowed ? (
             <Alert kind="info" title="Format JSON uniquement">
-              <span safe>{`Ce SIREN compte ${grid.prmCount} PRM dans cette catégorie (plus de 100) : seul le format JSON est disponible.`}</span>
+              <span
+                safe
+              >{`Ce SIREN compte ${grid.prmCount} PRM dans cette catégorie (plus de 100) : seul le format JSON est disponible.`}</span>
             </Alert>
           ) : (
             ''
@@ -287,7 +294,10 @@ async function renderGridPage(
           ) : (
             ''
           )}
-          <p class="muted" safe>{`${grid.prmCount} PRM rattaché(s) au SIREN ${siren} dans cette catégorie.`}</p>
+          <p
+            class="muted"
+            safe
+          >{`${grid.prmCount} PRM rattaché(s) au SIREN ${siren} dans cette catégorie.`}</p>
           {editable ? (
             <form method="post" action="/portail/abonnements" class="grid-form">
               <input type="hidden" name="_csrf" value={caller.viewer.csrfToken} />
@@ -312,8 +322,8 @@ async function renderGridPage(
           )}
           <h2>Délai de mise en œuvre</h2>
           <p>
-            La prise en compte de votre abonnement se fait dans un délai de 72 heures. C'est seulement après ce
-            délai que vous pourrez associer votre abonnement à un canal numérique.
+            La prise en compte de votre abonnement se fait dans un délai de 72 heures. C'est seulement après
+            ce délai que vous pourrez associer votre abonnement à un canal numérique.
           </p>
         </>
       ),
@@ -393,7 +403,14 @@ export function registerSubscriptionsPage(app: FastifyInstance, ctx: PortalConte
           'NOT_IN_CATALOG',
           'DUPLICATE_GRID_LINE',
         ]);
-        return renderGridPage(ctx, caller, siren, category, { submitted, error: appError, status: 422 }, reply);
+        return renderGridPage(
+          ctx,
+          caller,
+          siren,
+          category,
+          { submitted, error: appError, status: 422 },
+          reply,
+        );
       }
     }),
   );

@@ -1,0 +1,156 @@
+import type { FastifyInstance } from 'fastify';
+import { sirensInScope } from '../../../auth/tenant-scope.js';
+import { CustomerKeyRepository } from '../../../db/customer-key.repository.js';
+import { DeliveryRepository } from '../../../db/delivery.repository.js';
+import { SubscriptionRepository, type SubscriptionRecord } from '../../../db/subscription.repository.js';
+import { DATA_TYPE_LABELS, FREQUENCY_LABELS } from '../../../domain/catalog.js';
+import { statusAt } from '../../../domain/subscription-rules.js';
+import { EmptyState, StatusBadge } from '../components.js';
+import { parisDateTimeOf } from '../format-dates.js';
+import type { PortalContext } from '../portal-context.js';
+import { portalCaller, portalPage, sendPage } from '../portal-request.js';
+
+function SubscriptionList(props: { items: SubscriptionRecord[]; now: Date }): JSX.Element {
+  return (
+    <ul class="plain-list">
+      {props.items.map((s) => {
+        const pending = statusAt(s, props.now) === 'PENDING';
+        return (
+          <li>
+            <a href={`/portail/abonnements/${s.id}/publication`} safe>
+              {`${DATA_TYPE_LABELS[s.dataType]} — ${FREQUENCY_LABELS[s.frequency]} (${s.format})`}
+            </a>{' '}
+            <span class="muted" safe>{`SIREN ${s.siren}, catégorie ${s.category}`}</span>{' '}
+            {pending ? (
+              <StatusBadge tone="pending" label={`Effectif le ${parisDateTimeOf(s.effectiveAt)}`} />
+            ) : (
+              <StatusBadge tone="ok" label="Actif" />
+            )}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** Accueil: the entreprise at a glance. */
+export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void {
+  app.get(
+    '/portail',
+    { schema: { hide: true } },
+    portalPage(ctx.db, async (request, reply) => {
+      const caller = await portalCaller(ctx.db, request, reply);
+      const now = ctx.clock.now();
+      const subscriptions = new SubscriptionRepository(ctx.db);
+      const live: SubscriptionRecord[] = [];
+      for (const siren of await sirensInScope(ctx.db, caller.user)) {
+        for (const category of ['A', 'B'] as const)
+          live.push(...(await subscriptions.listLive(siren, category)));
+      }
+      const pending = live.filter((s) => statusAt(s, now) === 'PENDING');
+      const active = live.filter((s) => statusAt(s, now) === 'EFFECTIVE');
+      const managesData = caller.can('GESTION_SERVICES_DONNEES');
+      const failed = managesData
+        ? await new DeliveryRepository(ctx.handle).listForEntreprise(caller.user.entrepriseId, {
+            status: 'failed',
+            limit: 20,
+          })
+        : [];
+      const key = managesData
+        ? await new CustomerKeyRepository(ctx.db).current(caller.user.entrepriseId)
+        : undefined;
+      const keyAgeDays = key
+        ? Math.floor((now.getTime() - Date.parse(key.created_at)) / 86_400_000)
+        : undefined;
+      return sendPage(reply, {
+        title: 'Accueil',
+        viewer: caller.viewer,
+        current: '/portail',
+        children: (
+          <>
+            <div class="cards">
+              <div class="card stat">
+                <strong>{String(active.length)}</strong> abonnement(s) actif(s)
+              </div>
+              <div class="card stat">
+                <strong>{String(pending.length)}</strong> en cours de prise en compte
+              </div>
+              {managesData ? (
+                <div class="card stat">
+                  <strong>{String(failed.length)}</strong> envoi(s) en échec
+                </div>
+              ) : (
+                ''
+              )}
+            </div>
+            <section>
+              <h2>Abonnements en cours de prise en compte</h2>
+              {pending.length === 0 ? (
+                <EmptyState message="Aucun abonnement en attente." />
+              ) : (
+                <SubscriptionList items={pending} now={now} />
+              )}
+            </section>
+            <section>
+              <h2>Abonnements actifs</h2>
+              {active.length === 0 ? (
+                <EmptyState message="Aucun abonnement actif.">
+                  <a href="/portail/abonnements">Paramétrer vos abonnements</a>
+                </EmptyState>
+              ) : (
+                <SubscriptionList items={active} now={now} />
+              )}
+            </section>
+            <section>
+              <h2>Dernières publications</h2>
+              {/* Filled from the publication archive once it is available. */}
+              <EmptyState message="Les dernières publications et leur envoi par canal apparaîtront ici." />
+            </section>
+            {managesData ? (
+              <>
+                <section>
+                  <h2>Envois en échec</h2>
+                  {failed.length === 0 ? (
+                    <EmptyState message="Aucun envoi en échec." />
+                  ) : (
+                    <table>
+                      <thead>
+                        <tr>
+                          <th scope="col">Publication</th>
+                          <th scope="col">Canal</th>
+                          <th scope="col">Tentatives</th>
+                          <th scope="col">Erreur</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {failed.map((d) => (
+                          <tr>
+                            <td safe>{`n° ${d.publication_id}`}</td>
+                            <td safe>{`canal n° ${d.channel_id}`}</td>
+                            <td>{String(d.attempts)}</td>
+                            <td safe>{d.last_error ?? ''}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  )}
+                </section>
+                <section>
+                  <h2>Clé de chiffrement</h2>
+                  <p safe>
+                    {key && keyAgeDays !== undefined
+                      ? `Version ${key.version}, créée le ${parisDateTimeOf(key.created_at)} (il y a ${keyAgeDays} jour(s)).`
+                      : "Aucune clé n'a encore été créée : elle le sera au premier envoi ou à son premier affichage."}
+                  </p>
+                  <a href="/portail/canaux#cle-titre">Vos canaux numériques et la clé</a>
+                </section>
+              </>
+            ) : (
+              ''
+            )}
+          </>
+        ),
+      });
+    }),
+  );
+}
