@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { UserRepository } from '../../src/db/user.repository.js';
+import { DEMO_SIREN_RESEAU, DEMO_SIREN_SITES } from '../../src/demo/seed-demo.js';
+import { NAVIGATION } from '../../src/web/portal/navigation.js';
+import { launchBrowser, screenshot } from '../support/browser.js';
+import { logIn, startPortalServer, type DemoRole, type PortalServer } from '../support/portal-server.js';
+
+const HOURS = 3600_000;
+
+/** The customer portal in Chromium, against the real server seeded with the demo entreprise. */
+describe('portal pages in Chromium', () => {
+  let server: PortalServer;
+  let browser: Browser;
+
+  before(async () => {
+    server = await startPortalServer();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function pageAs(role: DemoRole): Promise<Page> {
+    const page = await (await browser.newContext()).newPage();
+    await logIn(page, server.base, role);
+    return page;
+  }
+
+  it('sends an anonymous visitor to the login page, and a user to the home page after login', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${server.base}/portail/abonnements`);
+    assert.equal(new URL(page.url()).pathname, '/login');
+    await page.fill('#email', 'admin@demo.publiwatt.fr');
+    await page.fill('#password', 'wrong-password-here');
+    await page.click('button[type=submit]');
+    assert.match(await page.locator('[role=alert]').innerText(), /incorrect/);
+    await screenshot(page, 'portal-login');
+    await logIn(page, server.base, 'admin');
+    assert.equal(await page.locator('h1').innerText(), 'Accueil');
+    await screenshot(page, 'portal-home');
+    await page.click('text=Se déconnecter');
+    assert.equal(new URL(page.url()).pathname, '/login');
+    await page.goto(`${server.base}/portail`);
+    assert.equal(new URL(page.url()).pathname, '/login', 'the session is over');
+  });
+
+  it('subscribes to a CSV daily index and shows the 72 h status; refuses CSV on the 150-PRM SIREN', async () => {
+    const page = await pageAs('admin');
+    await page.goto(`${server.base}/portail/abonnements?siren=${DEMO_SIREN_SITES}&categorie=A`);
+    await page.check('input[name=format-INDEX-Q][value=CSV]');
+    await page.check('input[name=souscrire-INDEX-Q]');
+    await page.click('text=Enregistrer les modifications');
+    assert.match(await page.locator('.alert-success').innerText(), /Modifications enregistrées/);
+    const status = await page.locator('#ligne-INDEX-Q').innerText();
+    assert.match(status, /En cours de prise en compte — effective le \d\d\/\d\d\/\d{4} à \d\dh\d\d/);
+    await screenshot(page, 'portal-subscriptions');
+    copyFileSync(
+      path.resolve(import.meta.dirname, '../../test-results/portal-subscriptions.png'),
+      path.resolve(import.meta.dirname, '../../docs/portal-subscriptions.png'),
+    );
+
+    await page.goto(`${server.base}/portail/abonnements?siren=${DEMO_SIREN_RESEAU}&categorie=B`);
+    assert.match(await page.locator('main').innerText(), /seul le format JSON est disponible/);
+    assert.equal(await page.locator('input[name=format-INDEX-Q][value=CSV]').isDisabled(), true);
+    // A crafted form (the disabled radio re-enabled) is refused by the server, next to its line.
+    await page.evaluate(
+      "document.querySelectorAll('input[value=CSV]').forEach((i) => { i.disabled = false; })",
+    );
+    await page.check('input[name=format-INDEX-Q][value=CSV]');
+    await page.check('input[name=souscrire-INDEX-Q]');
+    await page.click('text=Enregistrer les modifications');
+    assert.match(
+      await page.locator('#ligne-INDEX-Q .error-text').innerText(),
+      /Le format CSV n'est pas disponible : le SIREN compte 150 PRM/,
+    );
+    assert.match(await page.locator('#ligne-INDEX-Q').innerText(), /Non souscrit/);
+    await screenshot(page, 'portal-subscriptions-refused');
+    await page.close();
+  });
+
+  it('refuses channels before 72 h, then attaches a confirmed e-mail channel', async () => {
+    const page = await pageAs('services');
+    await page.goto(`${server.base}/portail/abonnements?siren=${DEMO_SIREN_SITES}&categorie=A`);
+    await page.click('#ligne-INDEX-Q a:has-text("Gérer la publication")');
+    assert.match(await page.locator('main').innerText(), /en cours de prise en compte : il sera effectif le/);
+    assert.equal(await page.locator('input[name=canal]').count(), 0);
+    const publicationUrl = page.url();
+
+    await page.goto(`${server.base}/portail/canaux`);
+    await page.click('text=Ajouter une adresse e-mail');
+    await page.fill('#email-libelle', 'Service énergie <script>alert(1)</script>');
+    await page.fill('#email-adresse', 'energie@client.example');
+    await page.click('button:has-text("Ajouter l\'adresse")');
+    assert.match(await page.locator('.alert-success').innerText(), /lien de confirmation/);
+    // Escaping: the label is shown as text, never as markup.
+    assert.match(
+      await page.locator('table').first().innerText(),
+      /Service énergie <script>alert\(1\)<\/script>/,
+    );
+    assert.equal(await page.locator('main script').count(), 0);
+    const mail = server.mailer.sent.find((m) => m.to === 'energie@client.example');
+    assert.ok(mail, 'a confirmation e-mail was sent to the address');
+    const link = /https?:\/\/\S+\/portail\/canaux\/confirmation\?jeton=\S+/.exec(mail.text ?? '')?.[0];
+    assert.ok(link, mail.text);
+    const confirm = await (await browser.newContext()).newPage();
+    await confirm.goto(`${server.base}${new URL(link).pathname}${new URL(link).search}`);
+    await confirm.click("text=Confirmer l'adresse");
+    assert.match(await confirm.locator('.alert-success').innerText(), /confirmée et active/);
+
+    server.clock.advance(72 * HOURS);
+    await logIn(page, server.base, 'services'); // the 8 h session ended with the clock's jump
+    await page.goto(publicationUrl);
+    await page.check('input[name=canal]');
+    await page.click('text=Enregistrer les modifications');
+    assert.match(await page.locator('.alert-success').innerText(), /Canaux de publication enregistrés/);
+    assert.equal(await page.locator('input[name=canal]').isChecked(), true);
+    await screenshot(page, 'portal-publication');
+    await page.goto(`${server.base}/portail/abonnements?siren=${DEMO_SIREN_SITES}&categorie=A`);
+    assert.match(await page.locator('#ligne-INDEX-Q').innerText(), /Actif[\s\S]*Canaux : Service énergie/);
+    await page.close();
+  });
+
+  it('reveals the key after the password, and rotates it after confirmation', async () => {
+    const page = await pageAs('admin');
+    await page.goto(`${server.base}/portail/canaux`);
+    assert.equal(await page.locator('#cle').count(), 0, 'hidden until revealed');
+    await page.fill('#mot-de-passe-cle', 'not-my-password');
+    await page.click('button:has-text("Afficher la clé")');
+    assert.match(await page.locator('.alert-error').innerText(), /Mot de passe incorrect/);
+    await page.fill('#mot-de-passe-cle', 'Admin-Demo-2026!');
+    await page.click('button:has-text("Afficher la clé")');
+    const first = (await page.locator('#cle').innerText()).trim();
+    assert.match(first, /^[0-9a-f]{64}$/);
+    assert.match(await page.locator('main').innerText(), /openssl enc -d -aes-256-cbc/);
+    assert.match(await page.locator('main').innerText(), /npx publiwatt decrypt/);
+    await screenshot(page, 'portal-channels');
+    const revealedAt = page.url();
+    await page.click('button:has-text("Renouveler la clé")');
+    assert.equal(page.url(), revealedAt, 'the browser asks for the confirmation first');
+    assert.equal(await page.locator('.alert-success').count(), 0);
+    await page.check('input[name=confirmation]');
+    await page.click('button:has-text("Renouveler la clé")');
+    assert.match(await page.locator('.alert-success').innerText(), /nouvelle clé/);
+    await page.fill('#mot-de-passe-cle', 'Admin-Demo-2026!');
+    await page.click('button:has-text("Afficher la clé")');
+    assert.match(await page.locator('main').innerText(), /Clé \(version 2\)/);
+    assert.notEqual((await page.locator('#cle').innerText()).trim(), first);
+    await page.close();
+  });
+
+  it('shows a CONSULTATION user no management action', async () => {
+    const page = await pageAs('consultation');
+    await page.goto(`${server.base}/portail/abonnements?siren=${DEMO_SIREN_SITES}&categorie=A`);
+    assert.equal(await page.locator('main input[type=radio], main input[type=checkbox]').count(), 0);
+    assert.deepEqual(
+      await page.locator('main button').allInnerTexts(),
+      ['Afficher'],
+      'only the SIREN filter',
+    );
+    assert.equal(await page.locator('text=Enregistrer les modifications').count(), 0);
+    await page.click('#ligne-INDEX-Q a:has-text("Gérer la publication")');
+    assert.equal(await page.locator('input[name=canal], main button[type=submit]').count(), 0);
+    const nav = await page.locator('.main-nav').innerText();
+    assert.ok(!nav.includes('Vos canaux numériques'));
+    const canaux = await page.goto(`${server.base}/portail/canaux`);
+    assert.equal(canaux?.status(), 403);
+    await screenshot(page, 'portal-consultation');
+    await page.close();
+  });
+
+  it('lets a keyboard alone fill and save the subscription grid', async () => {
+    const page = await pageAs('admin');
+    await page.goto(`${server.base}/portail/abonnements?siren=${DEMO_SIREN_SITES}&categorie=B`);
+    await page.focus('input[name=format-CDC_BRUTE-H][value=CSV]');
+    await page.keyboard.press('ArrowRight'); // radio group: moves to and selects JSON
+    assert.equal(await page.locator('input[name=format-CDC_BRUTE-H][value=JSON]').isChecked(), true);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate<string>('document.activeElement.name'), 'souscrire-CDC_BRUTE-H');
+    await page.keyboard.press('Space');
+    // On to the save button, past the remaining lines and links.
+    for (let i = 0; i < 20; i++) {
+      const text = await page.evaluate<string>('document.activeElement.textContent');
+      if (text.includes('Enregistrer les modifications')) break;
+      await page.keyboard.press('Tab');
+    }
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/enregistre=1/);
+    assert.match(await page.locator('#ligne-CDC_BRUTE-H').innerText(), /En cours de prise en compte/);
+    await page.close();
+  });
+
+  it('answers every menu link with 200 or 403 for each demo user', async () => {
+    for (const role of ['admin', 'consultation', 'services'] as const) {
+      const page = await pageAs(role);
+      const links = await page
+        .locator('.main-nav a')
+        .evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).getAttribute('href') ?? ''));
+      const expected = ['/portail', ...NAVIGATION.flatMap((g) => g.items.map((i) => i.href))];
+      assert.ok(links.every((l) => expected.includes(l)));
+      for (const href of links) {
+        const response = await page.goto(`${server.base}${href}`);
+        const status = response?.status() ?? 0;
+        // Pages not built yet answer 404; the crawl accepts nothing else.
+        assert.ok([200, 403, 404].includes(status), `${role} ${href}: ${status}`);
+        if (status === 200) await screenshot(page, `crawl-${role}${href.replaceAll('/', '-')}`);
+      }
+      await page.close();
+    }
+    const admin = await new UserRepository(server.database.handle.db).findByEmail('admin@demo.publiwatt.fr');
+    assert.ok(admin);
+  });
+});
