@@ -10,6 +10,7 @@ import { launchBrowser, screenshot } from '../support/browser.js';
 import { logIn, startPortalServer, type DemoRole, type PortalServer } from '../support/portal-server.js';
 
 const HOURS = 3600_000;
+const DEMO_PRM_FOREIGN = '99999999999999';
 
 /** The customer portal in Chromium, against the real server seeded with the demo entreprise. */
 describe('portal pages in Chromium', () => {
@@ -194,12 +195,32 @@ describe('portal pages in Chromium', () => {
     await page.close();
   });
 
+  it('lists the meters with filters and draws a PRM curve from the measurements API', async () => {
+    const page = await pageAs('consultation');
+    await page.goto(`${server.base}/portail/compteurs`);
+    assert.match(await page.locator('main').innerText(), /202 compteur\(s\)/);
+    await page.selectOption('#segment', 'C1');
+    await page.click('button:has-text("Filtrer")');
+    assert.match(await page.locator('main').innerText(), /2 compteur\(s\)/);
+    await page.click('main table a >> nth=0');
+    assert.match(await page.locator('h1').innerText(), /^Compteur 3000100000000[17]$/);
+    await page.waitForSelector('#courbe canvas');
+    const points = Number(await page.getAttribute('#courbe', 'data-points'));
+    assert.ok(points >= 6 * 288, `${points} points`);
+    assert.match(await page.locator('#courbe-etat').innerText(), /point\(s\) estimé\(s\) ou corrigé\(s\)/);
+    assert.ok((await page.locator('main table tbody tr').count()) >= 6, 'the index table');
+    await screenshot(page, 'portal-prm');
+    const api = await page.request.get(`${server.base}/api/v1/prms/${DEMO_PRM_FOREIGN}/measurements`);
+    assert.equal(api.status(), 404, 'a PRM of no SIREN of the entreprise does not exist');
+    await page.close();
+  });
+
   it('answers every menu link with 200 or 403 for each demo user', async () => {
     for (const role of ['admin', 'consultation', 'services'] as const) {
       const page = await pageAs(role);
-      const links = await page
-        .locator('.main-nav a')
-        .evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).getAttribute('href') ?? ''));
+      const links: string[] = [];
+      for (const link of await page.locator('.main-nav a').all())
+        links.push((await link.getAttribute('href')) ?? '');
       const expected = ['/portail', ...NAVIGATION.flatMap((g) => g.items.map((i) => i.href))];
       assert.ok(links.every((l) => expected.includes(l)));
       for (const href of links) {

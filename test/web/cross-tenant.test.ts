@@ -4,7 +4,7 @@ import type { InjectOptions } from 'fastify';
 import { ChannelRepository } from '../../src/db/channel.repository.js';
 import { SubscriptionService } from '../../src/subscriptions/subscription.service.js';
 import { describeEachEngine } from '../support/databases.js';
-import { seedEntreprise } from '../support/registry-fixtures.js';
+import { prmNumber, seedEntreprise } from '../support/registry-fixtures.js';
 import { bearer, json, seedUser, startTestServer, type TestServer } from '../support/web.js';
 
 /** What entreprise Y owns; X's user must never reach any of it. */
@@ -14,6 +14,7 @@ interface Foreign {
   subscriptionId: number;
   channelId: number;
   siren: string;
+  prm: string;
   /** Strings that must never appear in an answer to X. */
   markers: string[];
 }
@@ -163,6 +164,15 @@ const ROUTE_CHECKS: Record<string, Check> = {
       payload: `canal=${y.channelId}`,
     }),
   },
+  'GET /portail/compteurs': { kind: 'own', request: () => ({ method: 'GET', url: '/portail/compteurs' }) },
+  'GET /portail/compteurs/:prm': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/portail/compteurs/${y.prm}` }),
+  },
+  'GET /api/v1/prms/:prm/measurements': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/api/v1/prms/${y.prm}/measurements` }),
+  },
   'GET /portail/canaux': { kind: 'own', request: () => ({ method: 'GET', url: '/portail/canaux' }) },
   'POST /portail/canaux/email': {
     kind: 'own',
@@ -266,10 +276,18 @@ describeEachEngine('tenant isolation over every route', (ctx) => {
     y = {
       userId: yUser.user.id,
       channelId,
+      prm: prmNumber(1, '222'),
       tokenId: yTokens[0]!.id,
       subscriptionId: change!.subscription.id,
       siren: '552100554',
-      markers: ['y@yttrium.fr', 'flux@yttrium.fr', '552100554', 'Yttrium', change!.subscription.idDemande],
+      markers: [
+        'y@yttrium.fr',
+        'flux@yttrium.fr',
+        prmNumber(1, '222'),
+        '552100554',
+        'Yttrium',
+        change!.subscription.idDemande,
+      ],
     };
   });
   after(() => server.app.close());

@@ -1,6 +1,7 @@
 import type { ApiRouteModule } from './api-context.js';
 import { auditRoutes } from './audit.routes.js';
 import { authRoutes } from './auth.routes.js';
+import { measurementRoutes } from './measurements.routes.js';
 import { operatorRoutes } from './operator.routes.js';
 import { subscriptionRoutes } from './subscriptions.routes.js';
 import { tokenRoutes } from './tokens.routes.js';
@@ -17,4 +18,5 @@ export const API_ROUTE_MODULES: readonly ApiRouteModule[] = [
   subscriptionRoutes,
   auditRoutes,
   operatorRoutes,
+  measurementRoutes,
 ];

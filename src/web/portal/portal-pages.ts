@@ -5,6 +5,7 @@ import { registerSubscriptionsPage } from './pages/subscriptions.page.js';
 import { registerPublicationPage } from './pages/publication.page.js';
 import { registerChannelsPage } from './pages/channels.page.js';
 import { registerHomePage } from './pages/home.page.js';
+import { registerMetersPages } from './pages/meters.page.js';
 
 /** A group of portal pages: registers its routes. Each route needs an entry in test/web/cross-tenant.test.ts. */
 export type PortalPageModule = (app: FastifyInstance, context: PortalContext) => void;
@@ -13,6 +14,7 @@ export type PortalPageModule = (app: FastifyInstance, context: PortalContext) =>
 export const PORTAL_PAGE_MODULES: readonly PortalPageModule[] = [
   registerLoginPages,
   registerHomePage,
+  registerMetersPages,
   registerSubscriptionsPage,
   registerPublicationPage,
   registerChannelsPage,
