@@ -215,6 +215,28 @@ describe('portal pages in Chromium', () => {
     await page.close();
   });
 
+  it('switches curve collection of category B meters one by one and in bulk', async () => {
+    const page = await pageAs('services');
+    await page.goto(`${server.base}/portail/collecte?siren=${DEMO_SIREN_SITES}`);
+    const row = (prm: string) => page.locator(`#prm-${prm}`);
+    assert.match(await row('30002000000001').innerText(), /Activée depuis le/);
+    assert.match(await row('30002000000010').innerText(), /Désactivée/);
+    await row('30002000000001').locator('button').click();
+    assert.match(await page.locator('.alert-success').innerText(), /1 compteur\(s\) modifié\(s\)/);
+    assert.match(await row('30002000000001').innerText(), /Désactivée depuis le/);
+    await row('30002000000001').locator('input[name=prm]').check();
+    await row('30002000000010').locator('input[name=prm]').check();
+    await page.click('button:has-text("Activer la collecte des compteurs sélectionnés")');
+    assert.match(await page.locator('.alert-success').innerText(), /2 compteur\(s\) modifié\(s\)/);
+    assert.match(await row('30002000000010').innerText(), /Activée depuis le/);
+    await screenshot(page, 'portal-collection');
+    await page.close();
+    const reader = await pageAs('consultation');
+    await reader.goto(`${server.base}/portail/collecte`);
+    assert.equal(await reader.locator('main form[method=post], main input[type=checkbox]').count(), 0);
+    await reader.close();
+  });
+
   it('answers every menu link with 200 or 403 for each demo user', async () => {
     for (const role of ['admin', 'consultation', 'services'] as const) {
       const page = await pageAs(role);

@@ -173,6 +173,16 @@ const ROUTE_CHECKS: Record<string, Check> = {
     kind: 'foreign',
     request: (y) => ({ method: 'GET', url: `/api/v1/prms/${y.prm}/measurements` }),
   },
+  'GET /portail/collecte': { kind: 'own', request: () => ({ method: 'GET', url: '/portail/collecte' }) },
+  'POST /portail/collecte': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: '/portail/collecte',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `un=off:${y.prm}`,
+    }),
+  },
   'GET /portail/canaux': { kind: 'own', request: () => ({ method: 'GET', url: '/portail/canaux' }) },
   'POST /portail/canaux/email': {
     kind: 'own',

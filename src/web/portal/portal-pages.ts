@@ -5,6 +5,7 @@ import { registerSubscriptionsPage } from './pages/subscriptions.page.js';
 import { registerPublicationPage } from './pages/publication.page.js';
 import { registerChannelsPage } from './pages/channels.page.js';
 import { registerHomePage } from './pages/home.page.js';
+import { registerCollectionPage } from './pages/collection.page.js';
 import { registerMetersPages } from './pages/meters.page.js';
 
 /** A group of portal pages: registers its routes. Each route needs an entry in test/web/cross-tenant.test.ts. */
@@ -17,5 +18,6 @@ export const PORTAL_PAGE_MODULES: readonly PortalPageModule[] = [
   registerMetersPages,
   registerSubscriptionsPage,
   registerPublicationPage,
+  registerCollectionPage,
   registerChannelsPage,
 ];
