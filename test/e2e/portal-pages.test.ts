@@ -3,6 +3,7 @@ import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { addDays, localDayOf } from '../../src/domain/paris-calendar.js';
 import { UserRepository } from '../../src/db/user.repository.js';
 import { DEMO_SIREN_RESEAU, DEMO_SIREN_SITES } from '../../src/demo/seed-demo.js';
 import { NAVIGATION } from '../../src/web/portal/navigation.js';
@@ -204,6 +205,10 @@ describe('portal pages in Chromium', () => {
     assert.match(await page.locator('main').innerText(), /2 compteur\(s\)/);
     await page.click('main table a >> nth=0');
     assert.match(await page.locator('h1').innerText(), /^Compteur 3000100000000[17]$/);
+    const lastDay = localDayOf(server.startedAt);
+    await page.fill('#du', addDays(lastDay, -7));
+    await page.fill('#au', lastDay);
+    await page.click('button:has-text("Afficher")');
     await page.waitForSelector('#courbe canvas');
     const points = Number(await page.getAttribute('#courbe', 'data-points'));
     assert.ok(points >= 6 * 288, `${points} points`);
@@ -237,6 +242,51 @@ describe('portal pages in Chromium', () => {
     await reader.close();
   });
 
+  it('manages habilitations on the fiche utilisateur, invites a user, and logs it all in the journal', async () => {
+    const page = await pageAs('admin');
+    await page.goto(`${server.base}/portail/utilisateurs`);
+    await page.click('a:has-text("services")');
+    await page.uncheck('input[name=habilitation][value=GESTION_SERVICES_DONNEES]');
+    await page.check('input[name=habilitation][value=CONSULTATION]');
+    await page.click('text=Enregistrer les modifications');
+    assert.match(await page.locator('.alert-success').innerText(), /Modifications enregistrées/);
+    assert.equal(await page.locator('input[value=GESTION_SERVICES_DONNEES]').isChecked(), false);
+    await screenshot(page, 'portal-user');
+
+    await page.goto(`${server.base}/portail/utilisateurs`);
+    await page.click('text=Ajouter un utilisateur');
+    await page.fill('#nom', 'Nina <Énergie>');
+    await page.fill('#email', 'nina@client.example');
+    await page.click('text=Créer et inviter');
+    assert.match(
+      await page.locator('.alert-success').innerText(),
+      /invitation a été envoyée à nina@client.example/,
+    );
+    assert.match(await page.locator('table').innerText(), /Nina <Énergie>/);
+    const mail = server.mailer.sent.find((m) => m.to === 'nina@client.example');
+    const link = /\/invitation\?jeton=\S+/.exec(mail?.text ?? '')?.[0];
+    assert.ok(link, mail?.text);
+    const invited = await (await browser.newContext()).newPage();
+    await invited.goto(`${server.base}${link}`);
+    await invited.fill('#password', 'Nina-password-2026');
+    await invited.click('text=Enregistrer');
+    await invited.fill('#email', 'nina@client.example');
+    await invited.fill('#password', 'Nina-password-2026');
+    await invited.click('button[type=submit]');
+    await invited.waitForURL(`${server.base}/portail`);
+    await invited.close();
+
+    await page.goto(`${server.base}/portail/journal`);
+    await page.selectOption('#action', 'user.');
+    await page.click('button:has-text("Filtrer")');
+    const journal = await page.locator('main table').innerText();
+    assert.match(journal, /user\.rights_changed/);
+    assert.match(journal, /user\.created/);
+    assert.ok(!journal.includes('subscription.'), 'filtered');
+    await screenshot(page, 'portal-journal');
+    await page.close();
+  });
+
   it('answers every menu link with 200 or 403 for each demo user', async () => {
     for (const role of ['admin', 'consultation', 'services'] as const) {
       const page = await pageAs(role);
@@ -248,8 +298,9 @@ describe('portal pages in Chromium', () => {
       for (const href of links) {
         const response = await page.goto(`${server.base}${href}`);
         const status = response?.status() ?? 0;
-        // Pages not built yet answer 404; the crawl accepts nothing else.
-        assert.ok([200, 403, 404].includes(status), `${role} ${href}: ${status}`);
+        // "Recherche de flux" comes with the publication archive: its entry answers 404 until then.
+        const allowed = href === '/portail/flux' ? [404] : [200, 403];
+        assert.ok(allowed.includes(status), `${role} ${href}: ${status}`);
         if (status === 200) await screenshot(page, `crawl-${role}${href.replaceAll('/', '-')}`);
       }
       await page.close();

@@ -14,6 +14,8 @@ export interface PortalServer {
   app: FastifyInstance;
   base: string;
   clock: FakeClock;
+  /** Where the clock started: the demo holds measurements for the 60 days before. */
+  startedAt: Date;
   mailer: RecordingMailer;
   database: TestDatabase;
   close(): Promise<void>;
@@ -47,6 +49,7 @@ export async function startPortalServer(start: Date = new Date()): Promise<Porta
     app,
     base,
     clock,
+    startedAt: start,
     mailer,
     database,
     close: async () => {

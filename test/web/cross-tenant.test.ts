@@ -183,6 +183,33 @@ const ROUTE_CHECKS: Record<string, Check> = {
       payload: `un=off:${y.prm}`,
     }),
   },
+  'GET /portail/utilisateurs': {
+    kind: 'own',
+    request: () => ({ method: 'GET', url: '/portail/utilisateurs' }),
+  },
+  'POST /portail/utilisateurs': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: '/portail/utilisateurs',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `nom=Intrus&email=intrus%40x.fr&habilitation=CONSULTATION&perimetre=liste&siren=${y.siren}`,
+    }),
+  },
+  'GET /portail/utilisateurs/:id': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/portail/utilisateurs/${y.userId}` }),
+  },
+  'POST /portail/utilisateurs/:id': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: `/portail/utilisateurs/${y.userId}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'habilitation=CONSULTATION',
+    }),
+  },
+  'GET /portail/journal': { kind: 'own', request: () => ({ method: 'GET', url: '/portail/journal' }) },
   'GET /portail/canaux': { kind: 'own', request: () => ({ method: 'GET', url: '/portail/canaux' }) },
   'POST /portail/canaux/email': {
     kind: 'own',

@@ -6,6 +6,8 @@ import { registerPublicationPage } from './pages/publication.page.js';
 import { registerChannelsPage } from './pages/channels.page.js';
 import { registerHomePage } from './pages/home.page.js';
 import { registerCollectionPage } from './pages/collection.page.js';
+import { registerUsersPages } from './pages/users.page.js';
+import { registerJournalPage } from './pages/journal.page.js';
 import { registerMetersPages } from './pages/meters.page.js';
 
 /** A group of portal pages: registers its routes. Each route needs an entry in test/web/cross-tenant.test.ts. */
@@ -20,4 +22,6 @@ export const PORTAL_PAGE_MODULES: readonly PortalPageModule[] = [
   registerPublicationPage,
   registerCollectionPage,
   registerChannelsPage,
+  registerUsersPages,
+  registerJournalPage,
 ];
