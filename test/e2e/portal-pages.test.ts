@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { copyFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { addDays, localDayOf } from '../../src/domain/paris-calendar.js';
@@ -61,10 +59,6 @@ describe('portal pages in Chromium', () => {
     const status = await page.locator('#ligne-INDEX-Q').innerText();
     assert.match(status, /En cours de prise en compte — effective le \d\d\/\d\d\/\d{4} à \d\dh\d\d/);
     await screenshot(page, 'portal-subscriptions');
-    copyFileSync(
-      path.resolve(import.meta.dirname, '../../test-results/portal-subscriptions.png'),
-      path.resolve(import.meta.dirname, '../../docs/portal-subscriptions.png'),
-    );
 
     await page.goto(`${server.base}/portail/abonnements?siren=${DEMO_SIREN_RESEAU}&categorie=B`);
     assert.match(await page.locator('main').innerText(), /seul le format JSON est disponible/);

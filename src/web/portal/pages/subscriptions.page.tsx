@@ -92,13 +92,7 @@ function GridTable(props: {
           <tr>
             <th scope="col">Type de données</th>
             <th scope="col">Fréquence de publication</th>
-            <th scope="col">
-              Format de fichier
-              <div class="format-heads" aria-hidden="true">
-                <span>CSV</span>
-                <span>JSON</span>
-              </div>
-            </th>
+            <th scope="col">Format de fichier</th>
             <th scope="col">Souscrire</th>
             <th scope="col">Statut</th>
             <th scope="col">Paramètres</th>
