@@ -49,7 +49,27 @@
         height: 320,
         cursor: { drag: { x: true, y: false } },
         scales: { x: { time: true } },
-        axes: [{}, { label: 'W', size: 70 }],
+        // Paris time whatever the browser's zone, French 24 h labels.
+        tzDate: function (ts) {
+          return uPlot.tzDate(new Date(ts * 1e3), 'Europe/Paris');
+        },
+        axes: [
+          {
+            values: function (u, splits) {
+              return splits.map(function (v) {
+                return new Date(v * 1000).toLocaleString('fr-FR', {
+                  timeZone: 'Europe/Paris',
+                  day: '2-digit',
+                  month: '2-digit',
+                  hour: '2-digit',
+                  minute: '2-digit',
+                });
+              });
+            },
+            size: 50,
+          },
+          { label: 'W', size: 70 },
+        ],
         series: [
           {},
           { label: 'Courbe brute', stroke: '#0b4f9c', width: 1 },

@@ -59,6 +59,12 @@ describe('portal pages in Chromium', () => {
     const status = await page.locator('#ligne-INDEX-Q').innerText();
     assert.match(status, /En cours de prise en compte — effective le \d\d\/\d\d\/\d{4} à \d\dh\d\d/);
     await screenshot(page, 'portal-subscriptions');
+    await page.click('.main-nav a:has-text("Accueil")');
+    assert.match(
+      await page.locator('section:has(h2:has-text("en cours de prise en compte"))').innerText(),
+      /Index — Quotidienne \(CSV\)[\s\S]*Effectif le \d\d\/\d\d\/\d{4}/,
+    );
+    await page.goto(`${server.base}/portail/abonnements?siren=${DEMO_SIREN_SITES}&categorie=A`);
 
     await page.goto(`${server.base}/portail/abonnements?siren=${DEMO_SIREN_RESEAU}&categorie=B`);
     assert.match(await page.locator('main').innerText(), /seul le format JSON est disponible/);

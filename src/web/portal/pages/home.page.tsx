@@ -56,6 +56,9 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
             limit: 20,
           })
         : [];
+      const channelLabels = new Map(
+        managesData ? (await ctx.channels.list(caller.actor)).map((c) => [c.id, c.label]) : [],
+      );
       const key = managesData
         ? await new CustomerKeyRepository(ctx.db).current(caller.user.entrepriseId)
         : undefined;
@@ -126,7 +129,7 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
                         {failed.map((d) => (
                           <tr>
                             <td safe>{`n° ${d.publication_id}`}</td>
-                            <td safe>{`canal n° ${d.channel_id}`}</td>
+                            <td safe>{channelLabels.get(d.channel_id) ?? `canal n° ${d.channel_id}`}</td>
                             <td>{String(d.attempts)}</td>
                             <td safe>{d.last_error ?? ''}</td>
                           </tr>
