@@ -55,23 +55,41 @@
         },
         axes: [
           {
+            // Midnights show the day, other ticks the hour.
             values: function (u, splits) {
               return splits.map(function (v) {
-                return new Date(v * 1000).toLocaleString('fr-FR', {
+                var parts = {};
+                new Intl.DateTimeFormat('fr-FR', {
                   timeZone: 'Europe/Paris',
                   day: '2-digit',
                   month: '2-digit',
                   hour: '2-digit',
                   minute: '2-digit',
-                });
+                  hourCycle: 'h23',
+                })
+                  .formatToParts(new Date(v * 1000))
+                  .forEach(function (p) {
+                    parts[p.type] = p.value;
+                  });
+                return parts.hour === '00' && parts.minute === '00'
+                  ? parts.day + '/' + parts.month
+                  : parts.hour + 'h' + parts.minute;
               });
             },
+            space: 60,
             size: 50,
           },
           { label: 'W', size: 70 },
         ],
         series: [
-          {},
+          {
+            label: 'Date',
+            value: function (u, v) {
+              return v == null
+                ? '--'
+                : new Date(v * 1000).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' });
+            },
+          },
           { label: 'Courbe brute', stroke: '#0b4f9c', width: 1 },
           { label: 'Courbe corrigée', stroke: '#1d7a3a', width: 1, dash: [6, 3] },
           {
