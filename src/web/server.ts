@@ -19,6 +19,7 @@ import type { Notifier } from '../notification/notifier.js';
 import { OutboxMailer } from '../notification/outbox.mailer.js';
 import { MasterCipher } from '../crypto/master-cipher.js';
 import { ChannelService } from '../delivery/channel.service.js';
+import { DeliveryService } from '../delivery/delivery.service.js';
 import { EncryptionKeyService } from '../delivery/encryption-key.service.js';
 import { PublicationSettingsService } from '../delivery/publication-settings.service.js';
 import { SubscriptionChannelsLookup } from '../delivery/subscription-channels.lookup.js';
@@ -199,6 +200,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       portalUrl: `${portalUrl}/portail`,
     }),
     keys: new EncryptionKeyService(context.db, new MasterCipher(deps.config.masterKey), deps.clock),
+    deliveries: new DeliveryService(deps.database, deps.clock),
     publication: new PublicationSettingsService(context.db, deps.clock),
     subscriptionChannels: context.channels,
     sessionCookie: SESSION_COOKIE,

@@ -85,7 +85,7 @@ describe('portal pages in Chromium', () => {
     await page.close();
   });
 
-  it('refuses channels before 72 h, then attaches a confirmed e-mail channel', async () => {
+  it('refuses channels before 72 h, then attaches a confirmed e-mail channel, and re-sends a failed delivery', async () => {
     const page = await pageAs('services');
     await page.goto(`${server.base}/portail/abonnements?siren=${DEMO_SIREN_SITES}&categorie=A`);
     await page.click('#ligne-INDEX-Q a:has-text("Gérer la publication")');
@@ -124,6 +124,40 @@ describe('portal pages in Chromium', () => {
     await screenshot(page, 'portal-publication');
     await page.goto(`${server.base}/portail/abonnements?siren=${DEMO_SIREN_SITES}&categorie=A`);
     assert.match(await page.locator('#ligne-INDEX-Q').innerText(), /Actif[\s\S]*Canaux : Service énergie/);
+
+    // A delivery to this channel that failed for 72 h shows on the home page, with a re-send.
+    const db = server.database.handle.db;
+    const channel = await db
+      .selectFrom('channel')
+      .selectAll()
+      .where('email', '=', 'energie@client.example')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('delivery')
+      .values({
+        publication_id: 41,
+        channel_id: channel.id,
+        entreprise_id: channel.entreprise_id,
+        resend_seq: 0,
+        status: 'failed',
+        attempts: 12,
+        next_attempt_at: server.clock.now().toISOString(),
+        last_error: 'boîte pleine',
+        created_at: server.clock.now().toISOString(),
+      })
+      .execute();
+    await page.goto(`${server.base}/portail`);
+    const failed = page.locator('section:has(h2:has-text("Envois en échec"))');
+    assert.match(await failed.innerText(), /n° 41[\s\S]*boîte pleine/);
+    await failed.locator('button:has-text("Renvoyer")').click();
+    assert.match(await page.locator('.alert-success').innerText(), /renvoi est programmé/);
+    const resent = await db
+      .selectFrom('delivery')
+      .selectAll()
+      .where('publication_id', '=', 41)
+      .where('resend_seq', '=', 1)
+      .executeTakeFirst();
+    assert.equal(resent?.status, 'pending');
     await page.close();
   });
 

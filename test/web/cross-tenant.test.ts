@@ -13,6 +13,7 @@ interface Foreign {
   tokenId: number;
   subscriptionId: number;
   channelId: number;
+  deliveryId: number;
   siren: string;
   prm: string;
   /** Strings that must never appear in an answer to X. */
@@ -164,6 +165,10 @@ const ROUTE_CHECKS: Record<string, Check> = {
       payload: `canal=${y.channelId}`,
     }),
   },
+  'POST /portail/envois/:id/renvoyer': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'POST', url: `/portail/envois/${y.deliveryId}/renvoyer` }),
+  },
   'GET /portail/compteurs': { kind: 'own', request: () => ({ method: 'GET', url: '/portail/compteurs' }) },
   'GET /portail/compteurs/:prm': {
     kind: 'foreign',
@@ -310,9 +315,25 @@ describeEachEngine('tenant isolation over every route', (ctx) => {
       created_at: '2026-01-01T00:00:00.000Z',
       updated_at: '2026-01-01T00:00:00.000Z',
     });
+    const delivery = await ctx.handle.db
+      .insertInto('delivery')
+      .values({
+        publication_id: 1,
+        channel_id: channelId,
+        entreprise_id: yUser.user.entrepriseId,
+        resend_seq: 0,
+        status: 'failed',
+        attempts: 9,
+        next_attempt_at: '2026-01-01T00:00:00.000Z',
+        last_error: 'connexion refusée',
+        created_at: '2026-01-01T00:00:00.000Z',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     y = {
       userId: yUser.user.id,
       channelId,
+      deliveryId: delivery.id,
       prm: prmNumber(1, '222'),
       tokenId: yTokens[0]!.id,
       subscriptionId: change!.subscription.id,

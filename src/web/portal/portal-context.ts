@@ -1,6 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type { DatabaseHandle, Db } from '../../db/database.js';
 import type { ChannelService } from '../../delivery/channel.service.js';
+import type { DeliveryService } from '../../delivery/delivery.service.js';
 import type { EncryptionKeyService } from '../../delivery/encryption-key.service.js';
 import type { PublicationSettingsService } from '../../delivery/publication-settings.service.js';
 import type { Mailer } from '../../notification/mailer.js';
@@ -15,6 +16,7 @@ export interface PortalContext {
   mailer: Mailer;
   channels: ChannelService;
   keys: EncryptionKeyService;
+  deliveries: DeliveryService;
   publication: PublicationSettingsService;
   /** Channels of each subscription, for the grid. */
   subscriptionChannels: SubscriptionChannelLookup;

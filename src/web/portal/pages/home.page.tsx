@@ -5,10 +5,11 @@ import { DeliveryRepository } from '../../../db/delivery.repository.js';
 import { SubscriptionRepository, type SubscriptionRecord } from '../../../db/subscription.repository.js';
 import { DATA_TYPE_LABELS, FREQUENCY_LABELS } from '../../../domain/catalog.js';
 import { statusAt } from '../../../domain/subscription-rules.js';
-import { EmptyState, StatusBadge } from '../components.js';
+import { Alert, EmptyState, StatusBadge } from '../components.js';
 import { parisDateTimeOf } from '../format-dates.js';
 import type { PortalContext } from '../portal-context.js';
-import { portalCaller, portalPage, sendPage } from '../portal-request.js';
+import { AppError } from '../../../domain/app-error.js';
+import { formError, idParam, portalCaller, portalPage, queryOf, sendPage } from '../portal-request.js';
 
 function SubscriptionList(props: { items: SubscriptionRecord[]; now: Date }): JSX.Element {
   return (
@@ -71,6 +72,18 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
         current: '/portail',
         children: (
           <>
+            {queryOf(request).renvoi === '1' ? (
+              <Alert kind="success">Le renvoi est programmé : il part avec les prochains envois.</Alert>
+            ) : (
+              ''
+            )}
+            {queryOf(request).erreur === 'canal-inactif' ? (
+              <Alert kind="error">
+                Le canal de cet envoi est inactif : réactivez-le avant de renvoyer le fichier.
+              </Alert>
+            ) : (
+              ''
+            )}
             <div class="cards">
               <div class="card stat">
                 <strong>{String(active.length)}</strong> abonnement(s) actif(s)
@@ -123,6 +136,7 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
                           <th scope="col">Canal</th>
                           <th scope="col">Tentatives</th>
                           <th scope="col">Erreur</th>
+                          <th scope="col">Action</th>
                         </tr>
                       </thead>
                       <tbody>
@@ -132,6 +146,14 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
                             <td safe>{channelLabels.get(d.channel_id) ?? `canal n° ${d.channel_id}`}</td>
                             <td>{String(d.attempts)}</td>
                             <td safe>{d.last_error ?? ''}</td>
+                            <td>
+                              <form method="post" action={`/portail/envois/${d.id}/renvoyer`} class="inline">
+                                <input type="hidden" name="_csrf" value={caller.viewer.csrfToken} />
+                                <button type="submit" class="secondary">
+                                  Renvoyer
+                                </button>
+                              </form>
+                            </td>
                           </tr>
                         ))}
                       </tbody>
@@ -154,6 +176,29 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
           </>
         ),
       });
+    }),
+  );
+
+  app.post(
+    '/portail/envois/:id/renvoyer',
+    { schema: { hide: true } },
+    portalPage(ctx.db, async (request, reply) => {
+      const caller = await portalCaller(ctx.db, request, reply, 'GESTION_SERVICES_DONNEES');
+      const delivery = await new DeliveryRepository(ctx.handle).findInEntreprise(
+        caller.user.entrepriseId,
+        idParam(request),
+      );
+      if (!delivery) throw new AppError('NOT_FOUND', 'no such delivery');
+      try {
+        await ctx.deliveries.resend(caller.actor, {
+          publicationId: delivery.publication_id,
+          channelId: delivery.channel_id,
+        });
+        return reply.redirect('/portail?renvoi=1', 303);
+      } catch (error) {
+        formError(error, ['CHANNEL_NOT_ACTIVABLE']);
+        return reply.redirect('/portail?erreur=canal-inactif', 303);
+      }
     }),
   );
 }
