@@ -212,16 +212,22 @@ describe('portal pages in Chromium', () => {
   it('lets a keyboard alone fill and save the subscription grid', async () => {
     const page = await pageAs('admin');
     await page.goto(`${server.base}/portail/abonnements?siren=${DEMO_SIREN_SITES}&categorie=B`);
-    await page.focus('input[name=format-CDC_BRUTE-H][value=CSV]');
+    const active = () =>
+      page.evaluate<string>('document.activeElement.name || document.activeElement.textContent');
+    // From the top of the page: the skip link, then into the main content, then on to the line.
+    await page.keyboard.press('Tab');
+    assert.equal((await active()).trim(), 'Aller au contenu');
+    await page.keyboard.press('Enter');
+    for (let i = 0; i < 40 && (await active()) !== 'format-CDC_BRUTE-H'; i++)
+      await page.keyboard.press('Tab');
+    assert.equal(await active(), 'format-CDC_BRUTE-H', 'each radio group is one tab stop');
     await page.keyboard.press('ArrowRight'); // radio group: moves to and selects JSON
     assert.equal(await page.locator('input[name=format-CDC_BRUTE-H][value=JSON]').isChecked(), true);
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate<string>('document.activeElement.name'), 'souscrire-CDC_BRUTE-H');
     await page.keyboard.press('Space');
     // On to the save button, past the remaining lines and links.
-    for (let i = 0; i < 20; i++) {
-      const text = await page.evaluate<string>('document.activeElement.textContent');
-      if (text.includes('Enregistrer les modifications')) break;
+    for (let i = 0; i < 20 && !(await active()).includes('Enregistrer les modifications'); i++) {
       await page.keyboard.press('Tab');
     }
     await page.keyboard.press('Enter');
