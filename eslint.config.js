@@ -11,6 +11,7 @@ export default tseslint.config(
       'test-results/',
       'bin/',
       'scripts/*.mjs',
+      'public/*.js',
       'eslint.config.js',
     ],
   },

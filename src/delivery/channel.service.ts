@@ -60,7 +60,7 @@ export interface ChannelServiceOptions {
   cipher: MasterCipher;
   mailer: Mailer;
   transports: { sftp: ServerTransport; ftp: ServerTransport };
-  /** Base URL of the portal, for the confirmation link (`<portalUrl>/canaux/confirmation?jeton=…`). */
+  /** Base URL of the portal, for the confirmation link (`<portalUrl>/portail/canaux/confirmation?jeton=…`). */
   portalUrl: string;
   confirmationTtlHours?: number;
 }
@@ -201,7 +201,7 @@ export class ChannelService {
   }
 
   private async sendConfirmation(email: string, token: string, now: Date): Promise<void> {
-    const link = `${this.options.portalUrl.replace(/\/$/, '')}/canaux/confirmation?jeton=${token}`;
+    const link = `${this.options.portalUrl.replace(/\/$/, '')}/portail/canaux/confirmation?jeton=${token}`;
     const until = new Date(now.getTime() + this.ttlMs).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' });
     await this.options.mailer.send({
       to: email,

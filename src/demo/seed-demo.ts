@@ -207,13 +207,13 @@ async function seedDemoSubscriptions(db: Db, now: Date, actor: AuditActor): Prom
   const lines: Array<
     [string, 'A' | 'B', 'INDEX' | 'CDC_BRUTE' | 'CDC_CORRIGEE', 'Q' | 'H' | 'M', 'CSV' | 'JSON', boolean]
   > = [
-    [DEMO_SIREN_SITES, 'A', 'INDEX', 'Q', 'CSV', true],
+    [DEMO_SIREN_SITES, 'A', 'INDEX', 'H', 'CSV', true],
     [DEMO_SIREN_SITES, 'A', 'CDC_BRUTE', 'Q', 'JSON', true],
     [DEMO_SIREN_SITES, 'A', 'CDC_CORRIGEE', 'H', 'CSV', false],
     [DEMO_SIREN_SITES, 'B', 'CDC_BRUTE', 'Q', 'CSV', true],
     [DEMO_SIREN_SITES, 'B', 'INDEX', 'M', 'JSON', false],
-    [DEMO_SIREN_RESEAU, 'B', 'INDEX', 'Q', 'JSON', true],
-    [DEMO_SIREN_RESEAU, 'B', 'CDC_BRUTE', 'H', 'JSON', false],
+    [DEMO_SIREN_RESEAU, 'B', 'CDC_BRUTE', 'Q', 'JSON', true],
+    [DEMO_SIREN_RESEAU, 'B', 'INDEX', 'H', 'JSON', false],
   ];
   await db.transaction().execute(async (trx) => {
     const subscriptions = new SubscriptionRepository(trx);

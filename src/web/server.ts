@@ -26,7 +26,9 @@ import './guards.js';
 import { registerAssetRoutes } from './routes/assets.route.js';
 import { registerChannelConfirmationRoute } from './routes/channel-confirmation.route.js';
 import { registerHealthRoute } from './routes/health.route.js';
-import { registerLoginPageRoutes } from './routes/login-page.route.js';
+import { PublicationSettingsService } from '../delivery/publication-settings.service.js';
+import type { PortalContext } from './portal/portal-context.js';
+import { PORTAL_PAGE_MODULES } from './portal/portal-pages.js';
 
 export interface ServerDeps {
   config: Config;
@@ -203,11 +205,25 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         notifier: delivery.notifier,
       }),
   };
+  const portal: PortalContext = {
+    db: context.db,
+    handle: deps.database,
+    clock: deps.clock,
+    mailer: delivery.mailer,
+    channels: delivery.channels,
+    keys: delivery.keys,
+    deliveries: delivery.deliveries,
+    publication: new PublicationSettingsService(context.db, deps.clock),
+    subscriptionChannels: context.channels,
+    sessionCookie: SESSION_COOKIE,
+    portalUrl: deps.portalUrl ?? publicUrlOf(deps.config),
+    archive: context.publication.archive,
+  };
 
   registerHealthRoute(app, { db: deps.database.db, engine: deps.database.engine });
   registerAssetRoutes(app);
-  registerLoginPageRoutes(app, context);
-  registerChannelConfirmationRoute(app, context);
+  registerChannelConfirmationRoute(app);
+  for (const register of PORTAL_PAGE_MODULES) register(app, portal);
   await app.register(
     async (api) => {
       for (const register of API_ROUTE_MODULES) register(api, context);

@@ -161,3 +161,22 @@ export async function loginSession(
   const cookie = response.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
   return { cookie, csrfToken: json<{ csrfToken: string }>(response).csrfToken };
 }
+
+/**
+ * Follows an e-mail confirmation link as a person would: the page (which sets the form's CSRF cookie),
+ * then its "Confirmer l'adresse" button. Returns the answer to the button.
+ */
+export async function confirmByLink(app: FastifyInstance, token: string) {
+  const page = await app.inject({ method: 'GET', url: `/portail/canaux/confirmation?jeton=${token}` });
+  const cookies = ([] as string[])
+    .concat(page.headers['set-cookie'] ?? [])
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+  return app.inject({
+    method: 'POST',
+    url: '/portail/canaux/confirmation',
+    headers: { cookie: cookies, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `_csrf=${encodeURIComponent(csrf)}&jeton=${encodeURIComponent(token)}`,
+  });
+}

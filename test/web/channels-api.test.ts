@@ -5,7 +5,7 @@ import { AuditRepository } from '../../src/db/audit.repository.js';
 import { describeEachEngine } from '../support/databases.js';
 import { startSshd, type SshdServer } from '../support/servers/sshd.js';
 import { userWritableDir } from '../support/servers/system.js';
-import { bearer, json, seedUser, startTestServer, type TestServer } from '../support/web.js';
+import { bearer, confirmByLink, json, seedUser, startTestServer, type TestServer } from '../support/web.js';
 
 let sshd: SshdServer;
 before(async () => {
@@ -90,7 +90,11 @@ describeEachEngine('channels over the REST API', (ctx) => {
     assert.match(json<{ message: string }>(refused).message, /pas encore été confirmée/);
 
     const token = tokenMailedTo('energie@canaux.fr');
-    const page = await server.app.inject({ method: 'GET', url: `/canaux/confirmation?jeton=${token}` });
+    const link = await server.app.inject({ method: 'GET', url: `/canaux/confirmation?jeton=${token}` });
+    assert.equal(link.statusCode, 303, 'opening the link confirms nothing by itself');
+    assert.equal(link.headers.location, `/portail/canaux/confirmation?jeton=${token}`);
+    assert.equal(json<Channel>(await call('GET', `/api/v1/channels/${channel.id}`)).status, 'INACTIF');
+    const page = await confirmByLink(server.app, token);
     assert.equal(page.statusCode, 200);
     assert.match(page.headers['content-type'] as string, /text\/html/);
     assert.match(page.body, /<html lang="fr">/);
@@ -99,11 +103,10 @@ describeEachEngine('channels over the REST API', (ctx) => {
     const after = json<Channel>(await call('GET', `/api/v1/channels/${channel.id}`));
     assert.equal(after.status, 'ACTIF');
 
-    const again = await server.app.inject({ method: 'GET', url: `/canaux/confirmation?jeton=${token}` });
+    const again = await confirmByLink(server.app, token);
     assert.equal(again.statusCode, 400, 'the link works once');
-    assert.match(again.body, /Confirmation impossible/);
     assert.match(again.body, /invalide, déjà utilisé ou expiré/);
-    const none = await server.app.inject({ method: 'GET', url: '/canaux/confirmation' });
+    const none = await confirmByLink(server.app, '');
     assert.equal(none.statusCode, 400);
   });
 
@@ -116,9 +119,9 @@ describeEachEngine('channels over the REST API', (ctx) => {
     assert.equal(resent.statusCode, 204);
     const second = tokenMailedTo('second@canaux.fr');
     assert.notEqual(first, second);
-    const old = await server.app.inject({ method: 'GET', url: `/canaux/confirmation?jeton=${first}` });
+    const old = await confirmByLink(server.app, first!);
     assert.equal(old.statusCode, 400);
-    const ok = await server.app.inject({ method: 'GET', url: `/canaux/confirmation?jeton=${second}` });
+    const ok = await confirmByLink(server.app, second!);
     assert.equal(ok.statusCode, 200);
   });
 

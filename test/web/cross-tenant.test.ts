@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { InjectOptions } from 'fastify';
+import { ChannelRepository } from '../../src/db/channel.repository.js';
 import { SubscriptionService } from '../../src/subscriptions/subscription.service.js';
 import { describeEachEngine } from '../support/databases.js';
-import { seedEntreprise } from '../support/registry-fixtures.js';
 import { seedPublication } from '../support/publication-fixtures.js';
-import { DeliveryRepository } from '../../src/db/delivery.repository.js';
+import { prmNumber, seedEntreprise } from '../support/registry-fixtures.js';
 import { bearer, json, seedUser, startTestServer, TEST_PASSWORD, type TestServer } from '../support/web.js';
 
 /** What entreprise Y owns; X's user must never reach any of it. */
@@ -17,6 +17,7 @@ interface Foreign {
   siren: string;
   channelId: number;
   deliveryId: number;
+  prm: string;
   /** Strings that must never appear in an answer to X. */
   markers: string[];
 }
@@ -235,6 +236,167 @@ const ROUTE_CHECKS: Record<string, Check> = {
       payload: 'x',
     },
   },
+  'GET /portail/canaux/confirmation': { kind: 'public' },
+  'POST /portail/canaux/confirmation': { kind: 'public' },
+  'POST /logout': { kind: 'own', request: () => ({ method: 'POST', url: '/logout' }) },
+  'GET /portail': { kind: 'own', request: () => ({ method: 'GET', url: '/portail' }) },
+  'GET /portail/compte': { kind: 'own', request: () => ({ method: 'GET', url: '/portail/compte' }) },
+  'POST /portail/compte': {
+    kind: 'own',
+    request: () => ({
+      method: 'POST',
+      url: '/portail/compte',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'current=wrong&next=x',
+    }),
+  },
+  'GET /portail/abonnements': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/portail/abonnements?siren=${y.siren}&categorie=B` }),
+  },
+  'POST /portail/abonnements': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: '/portail/abonnements',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `siren=${y.siren}&categorie=B`,
+    }),
+  },
+  'GET /portail/abonnements/:id/publication': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/portail/abonnements/${y.subscriptionId}/publication` }),
+  },
+  'POST /portail/abonnements/:id/publication': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: `/portail/abonnements/${y.subscriptionId}/publication`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `canal=${y.channelId}`,
+    }),
+  },
+  'POST /portail/envois/:id/renvoyer': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'POST', url: `/portail/envois/${y.deliveryId}/renvoyer` }),
+  },
+  'GET /portail/compteurs': { kind: 'own', request: () => ({ method: 'GET', url: '/portail/compteurs' }) },
+  'GET /portail/compteurs/:prm': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/portail/compteurs/${y.prm}` }),
+  },
+  'GET /api/v1/prms/:prm/measurements': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/api/v1/prms/${y.prm}/measurements` }),
+  },
+  'GET /portail/collecte': { kind: 'own', request: () => ({ method: 'GET', url: '/portail/collecte' }) },
+  'POST /portail/collecte': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: '/portail/collecte',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `un=off:${y.prm}`,
+    }),
+  },
+  'GET /portail/utilisateurs': {
+    kind: 'own',
+    request: () => ({ method: 'GET', url: '/portail/utilisateurs' }),
+  },
+  'POST /portail/utilisateurs': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: '/portail/utilisateurs',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `nom=Intrus&email=intrus%40x.fr&habilitation=CONSULTATION&perimetre=liste&siren=${y.siren}`,
+    }),
+  },
+  'GET /portail/utilisateurs/:id': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/portail/utilisateurs/${y.userId}` }),
+  },
+  'POST /portail/utilisateurs/:id': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: `/portail/utilisateurs/${y.userId}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'habilitation=CONSULTATION',
+    }),
+  },
+  'GET /portail/journal': { kind: 'own', request: () => ({ method: 'GET', url: '/portail/journal' }) },
+  'GET /portail/flux': {
+    kind: 'own',
+    request: () => ({ method: 'GET', url: '/portail/flux?recherche=1' }),
+  },
+  'GET /portail/flux/:id/fichier': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/portail/flux/${y.publicationId}/fichier` }),
+  },
+  'POST /portail/flux/:id/renvoi': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: `/portail/flux/${y.publicationId}/renvoi`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `channelId=${y.channelId}`,
+    }),
+  },
+  'GET /portail/canaux': { kind: 'own', request: () => ({ method: 'GET', url: '/portail/canaux' }) },
+  'POST /portail/canaux/email': {
+    kind: 'own',
+    request: () => ({
+      method: 'POST',
+      url: '/portail/canaux/email',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'email=x%40xenon.fr',
+    }),
+  },
+  'POST /portail/canaux/serveur': {
+    kind: 'own',
+    request: () => ({
+      method: 'POST',
+      url: '/portail/canaux/serveur',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'hote=',
+    }),
+  },
+  'POST /portail/canaux/cle/afficher': {
+    kind: 'own',
+    request: () => ({
+      method: 'POST',
+      url: '/portail/canaux/cle/afficher',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'password=x',
+    }),
+  },
+  'POST /portail/canaux/cle/renouveler': {
+    kind: 'own',
+    request: () => ({
+      method: 'POST',
+      url: '/portail/canaux/cle/renouveler',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'x=1',
+    }),
+  },
+  'GET /portail/canaux/:id': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'GET', url: `/portail/canaux/${y.channelId}` }),
+  },
+  'POST /portail/canaux/:id': {
+    kind: 'foreign',
+    request: (y) => ({
+      method: 'POST',
+      url: `/portail/canaux/${y.channelId}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'hote=evil.example&identifiant=x',
+    }),
+  },
+  'POST /portail/canaux/:id/:action': {
+    kind: 'foreign',
+    request: (y) => ({ method: 'POST', url: `/portail/canaux/${y.channelId}/desactiver` }),
+  },
 };
 
 describeEachEngine('tenant isolation over every route', (ctx) => {
@@ -271,23 +433,6 @@ describeEachEngine('tenant isolation over every route', (ctx) => {
       server.clock.now(),
     );
     const publicationId = await seedPublication(ctx.handle, change!.subscription.id, yUser.user.entrepriseId);
-    const yChannel = json<{ id: number }>(
-      await server.app.inject({
-        method: 'POST',
-        url: '/api/v1/channels',
-        headers: bearer(yToken),
-        payload: { kind: 'email', label: 'Canal Yttrium', email: 'canal@yttrium.fr' },
-      }),
-    );
-    await new DeliveryRepository(ctx.handle).createForPublication(
-      9001,
-      yUser.user.entrepriseId,
-      [yChannel.id],
-      server.clock.now(),
-    );
-    const [yDelivery] = await new DeliveryRepository(ctx.handle).search({
-      entrepriseId: yUser.user.entrepriseId,
-    });
     const yKey = json<{ key: string }>(
       await server.app.inject({
         method: 'POST',
@@ -297,20 +442,48 @@ describeEachEngine('tenant isolation over every route', (ctx) => {
       }),
     ).key;
     assert.match(yKey, /^[0-9a-f]{64}$/);
+    const channelId = await new ChannelRepository(ctx.handle.db).insert({
+      entreprise_id: yUser.user.entrepriseId,
+      kind: 'email',
+      label: 'Boîte Yttrium',
+      email: 'flux@yttrium.fr',
+      allow_self_signed: 0,
+      insecure_acknowledged: 0,
+      status: 'ACTIF',
+      created_at: '2026-01-01T00:00:00.000Z',
+      updated_at: '2026-01-01T00:00:00.000Z',
+    });
+    const delivery = await ctx.handle.db
+      .insertInto('delivery')
+      .values({
+        publication_id: publicationId,
+        channel_id: channelId,
+        entreprise_id: yUser.user.entrepriseId,
+        resend_seq: 0,
+        status: 'failed',
+        attempts: 9,
+        next_attempt_at: '2026-01-01T00:00:00.000Z',
+        last_error: 'connexion refusée',
+        created_at: '2026-01-01T00:00:00.000Z',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     y = {
       userId: yUser.user.id,
       tokenId: yTokens[0]!.id,
       subscriptionId: change!.subscription.id,
       publicationId,
       siren: '552100554',
-      channelId: yChannel.id,
-      deliveryId: yDelivery!.id,
+      channelId,
+      deliveryId: delivery.id,
+      prm: prmNumber(1, '222'),
       markers: [
         'y@yttrium.fr',
+        'flux@yttrium.fr',
+        prmNumber(1, '222'),
         '552100554',
         'Yttrium',
         change!.subscription.idDemande,
-        'canal@yttrium.fr',
         yKey,
       ],
     };

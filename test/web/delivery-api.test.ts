@@ -7,6 +7,7 @@ import { describeEachEngine } from '../support/databases.js';
 import { seedEntreprise } from '../support/registry-fixtures.js';
 import {
   bearer,
+  confirmByLink,
   json,
   seedOperator,
   seedUser,
@@ -79,7 +80,7 @@ describeEachEngine('publication settings, encryption key and deliveries over the
     activeChannel = await create('actif@publi.fr');
     inactiveChannel = await create('inactif@publi.fr');
     const token = /jeton=([\w-]+)/.exec(server.mailer.sent.find((m) => m.to === 'actif@publi.fr')!.text)![1]!;
-    await server.app.inject({ method: 'GET', url: `/canaux/confirmation?jeton=${token}` });
+    assert.equal((await confirmByLink(server.app, token)).statusCode, 200);
   });
   after(() => server.app.close());
 

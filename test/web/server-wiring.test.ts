@@ -51,6 +51,9 @@ describeEachEngine('server wiring without injected mail', (ctx) => {
     assert.equal(mails.length, 1);
     const mail = readFileSync(path.join(outbox, mails[0]!), 'utf8');
     assert.match(mail, /To: reception@boite\.fr/);
-    assert.match(mail.replace(/=\r?\n/g, ''), /https:\/\/publiwatt\.example\/canaux\/confirmation\?jeton=/);
+    assert.match(
+      mail.replace(/=\r?\n/g, ''),
+      /https:\/\/publiwatt\.example\/portail\/canaux\/confirmation\?jeton=/,
+    );
   });
 });

@@ -7,6 +7,7 @@ import { deliveryRoutes } from './deliveries.routes.js';
 import { encryptionKeyRoutes } from './encryption-key.routes.js';
 import { measurementRoutes } from './measurements.routes.js';
 import { operatorRoutes } from './operator.routes.js';
+import { prmMeasurementRoutes } from './prm-measurements.routes.js';
 import { publicationSettingsRoutes } from './publication-settings.routes.js';
 import { subscriptionRoutes } from './subscriptions.routes.js';
 import { tokenRoutes } from './tokens.routes.js';
@@ -29,4 +30,5 @@ export const API_ROUTE_MODULES: readonly ApiRouteModule[] = [
   encryptionKeyRoutes,
   deliveryRoutes,
   measurementRoutes,
+  prmMeasurementRoutes,
 ];

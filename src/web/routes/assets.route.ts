@@ -9,6 +9,7 @@ const PUBLIC = path.resolve(import.meta.dirname, '../../../public');
 /** The few static files of the portal, by name (no directory listing, no path from the request). */
 const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
   'portal.css': { file: path.join(PUBLIC, 'portal.css'), type: 'text/css; charset=utf-8' },
+  'prm-chart.js': { file: path.join(PUBLIC, 'prm-chart.js'), type: 'text/javascript; charset=utf-8' },
   'htmx.min.js': {
     file: require.resolve('htmx.org/dist/htmx.min.js'),
     type: 'text/javascript; charset=utf-8',

@@ -1,0 +1,16 @@
+import { DateTime } from 'luxon';
+
+/** `05/03/2026 à 10h00`, Paris time, from an instant. */
+export function parisDateTimeOf(instant: Date | string): string {
+  const date =
+    typeof instant === 'string'
+      ? DateTime.fromISO(instant, { zone: 'Europe/Paris' })
+      : DateTime.fromJSDate(instant, { zone: 'Europe/Paris' });
+  return date.isValid ? date.toFormat("dd/MM/yyyy 'à' HH'h'mm") : String(instant);
+}
+
+/** `05/03/2026` from a local day `2026-03-05`. */
+export function frenchDay(day: string): string {
+  const [y, m, d] = day.split('-');
+  return `${d}/${m}/${y}`;
+}
