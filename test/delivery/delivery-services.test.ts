@@ -32,7 +32,7 @@ describeEachEngine('delivery services wired from the configuration (no SMTP URL:
     const [confirmation] = readdirSync(outbox);
     const eml = await simpleParser(readFileSync(path.join(outbox, confirmation!)));
     assert.equal(eml.to && 'text' in eml.to ? eml.to.text : '', 'flux@outbox.example');
-    const token = /https:\/\/portail\.example\/canaux\/confirmation\?jeton=([A-Za-z0-9_-]+)/.exec(
+    const token = /https:\/\/portail\.example\/portail\/canaux\/confirmation\?jeton=([A-Za-z0-9_-]+)/.exec(
       eml.text ?? '',
     )![1]!;
     await services.channels.confirmEmail(token);
