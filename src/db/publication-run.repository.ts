@@ -139,6 +139,22 @@ export class PublicationRunRepository {
     return Number(row?.n ?? 0);
   }
 
+  /**
+   * The horodate for a new run of a subscription: `now` to the second, or one second after the
+   * subscription's latest run when that is not earlier — archive names hold the horodate, so two files
+   * of one subscription must never share it (runs created in one catch-up pass would).
+   */
+  async nextHorodate(subscriptionId: number, now: Date): Promise<Date> {
+    const row = await this.db
+      .selectFrom('publication_run')
+      .select((eb) => eb.fn.max('horodate').as('h'))
+      .where('subscription_id', '=', subscriptionId)
+      .executeTakeFirst();
+    const second = Math.floor(now.getTime() / 1000) * 1000;
+    const last = row?.h ? new Date(row.h).getTime() : -Infinity;
+    return new Date(Math.max(second, last + 1000));
+  }
+
   async maxRebuild(subscriptionId: number, windowStart: Date): Promise<number | undefined> {
     const row = await this.db
       .selectFrom('publication_run')

@@ -219,7 +219,7 @@ export function createPublicationEngine(deps: PublicationEngineDeps): Publicatio
           status: 'pending',
           format,
           numSequence: (await repository.maxSequence(subscription.id)) + 1,
-          horodate: now,
+          horodate: await repository.nextHorodate(subscription.id, now),
           requestedBy,
           createdAt: now,
         });

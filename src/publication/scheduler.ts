@@ -103,7 +103,7 @@ export async function scheduleDueRuns(
             status: hasContent ? 'pending' : 'empty',
             format,
             numSequence,
-            horodate: now,
+            horodate: await repository.nextHorodate(subscription.id, now),
             requestedBy: null,
             createdAt: now,
           });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { addDays, localDayOf } from '../../src/domain/paris-calendar.js';
@@ -7,6 +8,7 @@ import { DEMO_SIREN_RESEAU, DEMO_SIREN_SITES } from '../../src/demo/seed-demo.js
 import { NAVIGATION } from '../../src/web/portal/navigation.js';
 import { launchBrowser, screenshot } from '../support/browser.js';
 import { logIn, startPortalServer, type DemoRole, type PortalServer } from '../support/portal-server.js';
+import { unzipSingle } from '../support/publication-fixtures.js';
 
 const HOURS = 3600_000;
 const DEMO_PRM_FOREIGN = '99999999999999';
@@ -162,6 +164,44 @@ describe('portal pages in Chromium', () => {
       .where('resend_seq', '=', 1)
       .executeTakeFirst();
     assert.equal(resent?.status, 'pending');
+    await page.close();
+  });
+
+  it('finds a publication in Recherche de flux by PRM and by contract, and downloads its zip', async () => {
+    await server.publication.schedule();
+    const outcomes = await server.publication.runPending();
+    assert.ok(
+      outcomes.some((o) => o.status === 'done'),
+      'the demo windows are published',
+    );
+    const page = await pageAs('consultation');
+    await page.click('.main-nav a:has-text("Recherche de flux")');
+    await page.fill('#prm', '30002000000001');
+    await page.click('text=Lancer la recherche');
+    const byPrm = await page.locator('main table').innerText();
+    assert.match(byPrm, /Enedis_R63B_Q_CdC_DEMO0004_356000000_\d{14}\.zip/);
+    assert.doesNotMatch(byPrm, /552100554/, 'only files covering that PRM');
+    await screenshot(page, 'portal-flux');
+
+    await page.click('text=Réinitialiser');
+    await page.fill('#contrat', 'CTR-00000007');
+    await page.selectOption('#frequence', 'Q');
+    await page.click('text=Lancer la recherche');
+    assert.ok((await page.locator('main table tbody tr').count()) > 0, 'found by contract number');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('main table tbody tr').first().locator('a:has-text("Télécharger")').click(),
+    ]);
+    const zip = readFileSync((await download.path())!);
+    const inner = await unzipSingle(zip);
+    assert.match(inner.name, /^Enedis_R6[34][AB]_Q_(CdC|Index)_DEMO\d{4}_\d{5}_\d{14}\.(csv|json)$/);
+    assert.ok(inner.content.length > 0);
+
+    await page.click('text=Réinitialiser');
+    await page.fill('#dateDebut', '2018-08-01');
+    await page.click('text=Lancer la recherche');
+    assert.match(await page.locator('#erreur-dates').innerText(), /antérieure au 09\/08\/2018/);
+    assert.equal(await page.getAttribute('#dateDebut', 'aria-invalid'), 'true');
     await page.close();
   });
 

@@ -105,6 +105,22 @@ describeEachEngine('publication engine: daily R63B CSV over collection windows',
     );
   });
 
+  it('gives every file of a subscription its own name, even when created in one pass', async () => {
+    const runs = await new PublicationRunRepository(ctx.handle.db, ctx.engine).listForSubscription(
+      subscriptionId,
+    );
+    const stamps = runs.map((r) => r.horodate.getTime());
+    assert.equal(new Set(stamps).size, stamps.length, 'one horodate per run');
+    assert.ok(
+      stamps.every((t) => t % 1000 === 0),
+      'whole seconds, as written in the names',
+    );
+    const names = (
+      await new PublicationRepository(ctx.handle.db).search({ sirens: [ALPHA_SIREN], limit: 10, offset: 0 })
+    ).items.map((p) => p.archiveName);
+    assert.equal(new Set(names).size, names.length);
+  });
+
   it('carries only the perimeter: attachment interval, curve collection, own SIREN', async () => {
     const [first] = (
       await new PublicationRepository(ctx.handle.db).search({ sirens: [ALPHA_SIREN], limit: 10, offset: 0 })

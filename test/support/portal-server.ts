@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { pino } from 'pino';
 import { DEMO_LOGINS, seedDemo } from '../../src/demo/seed-demo.js';
+import type { Config } from '../../src/config.js';
+import { createPublicationEngine, type PublicationEngine } from '../../src/publication/publication-engine.js';
 import { buildServer } from '../../src/web/server.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 import { FakeClock } from './fake-clock.js';
@@ -18,6 +20,8 @@ export interface PortalServer {
   startedAt: Date;
   mailer: RecordingMailer;
   database: TestDatabase;
+  /** The server's publication engine (runs, archive). */
+  publication: PublicationEngine;
   close(): Promise<void>;
 }
 
@@ -30,20 +34,23 @@ export async function startPortalServer(start: Date = new Date()): Promise<Porta
   const clock = new FakeClock(start);
   await seedDemo(database.handle.db, clock.now());
   const mailer = new RecordingMailer();
-  const app = await buildServer({
-    config: {
-      database: { engine: 'sqlite', file: ':memory:' },
-      dataDir: mkdtempSync(path.join(tmpdir(), 'publiwatt-portal-')),
-      masterKey: Buffer.alloc(32, 9),
-      masterKeySource: 'env',
-      smtpUrl: undefined,
-      port: 0,
-    },
+  const config: Config = {
+    database: { engine: 'sqlite', file: ':memory:' },
+    dataDir: mkdtempSync(path.join(tmpdir(), 'publiwatt-portal-')),
+    masterKey: Buffer.alloc(32, 9),
+    masterKeySource: 'env',
+    smtpUrl: undefined,
+    port: 0,
+  };
+  const logger = pino({ level: 'silent' });
+  const publication = createPublicationEngine({
+    config,
     database: database.handle,
     clock,
-    logger: pino({ level: 'silent' }),
-    mailer,
+    logger,
+    notifier: { notify: () => Promise.resolve() },
   });
+  const app = await buildServer({ config, database: database.handle, clock, logger, mailer, publication });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     app,
@@ -52,6 +59,7 @@ export async function startPortalServer(start: Date = new Date()): Promise<Porta
     startedAt: start,
     mailer,
     database,
+    publication,
     close: async () => {
       await app.close();
       await database.drop();

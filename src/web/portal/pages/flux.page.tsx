@@ -6,6 +6,7 @@ import { PublicationRepository, type PublicationRecord } from '../../../db/publi
 import type { UserRecord } from '../../../db/user.repository.js';
 import { AppError } from '../../../domain/app-error.js';
 import { ARCHIVE_FIRST_DAY, oldestAccessibleDay } from '../../../domain/archive-access.js';
+import { parisDay, parisTimestamp } from '../../../domain/publication-windows.js';
 import { searchFlux, type FluxSearchInput } from '../../../publication/archive/flux-search.js';
 import { frenchMessage } from '../../error-messages.js';
 import { Alert, EmptyState, Pagination, StatusBadge } from '../components.js';
@@ -37,6 +38,13 @@ const DELIVERY_STATUS: Record<string, { tone: 'ok' | 'pending' | 'error' | 'neut
   delivering: { tone: 'pending', label: "En cours d'envoi" },
   failed: { tone: 'error', label: 'Échec' },
 };
+
+/** A collection window as Paris days (`21/11/2026 → 22/11/2026`), with times when not at midnight. */
+function windowLabel(start: Date, end: Date): string {
+  const at = (instant: Date) =>
+    parisTimestamp(instant).endsWith(' 00:00:00') ? frenchDay(parisDay(instant)) : parisDateTimeOf(instant);
+  return `${at(start)} → ${at(end)}`;
+}
 
 function sizeLabel(bytes: number): string {
   if (bytes < 1024) return `${bytes} o`;
