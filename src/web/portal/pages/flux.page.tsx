@@ -272,9 +272,7 @@ export function registerFluxPages(app: FastifyInstance, ctx: PortalContext): voi
                           <td
                             safe
                           >{`${DATA_TYPES[item.dataType] ?? item.dataType} — ${FREQUENCIES[item.frequency] ?? item.frequency}`}</td>
-                          <td
-                            safe
-                          >{`du ${parisDateTimeOf(item.windowStart)} au ${parisDateTimeOf(item.windowEnd)}`}</td>
+                          <td safe>{windowLabel(item.windowStart, item.windowEnd)}</td>
                           <td>
                             {(deliveries.get(item.id) ?? []).length === 0 ? (
                               <span class="hint">Archive seule</span>
