@@ -4,7 +4,7 @@ import type { Category } from '../domain/identifiers.js';
 import { dayTimestamps } from '../domain/paris-calendar.js';
 import { unpackQuality } from '../domain/point-quality.js';
 import { cadranOf, TIME_CLASS_LABELS, TOTALIZER } from '../domain/time-classes.js';
-import { R63_CSV_COLUMNS, R64_CSV_COLUMNS } from '../meterdata/import/r6x-csv.reader.js';
+import { R63_CSV_COLUMNS, R64_CSV_COLUMNS } from '../domain/r6x-csv-columns.js';
 
 /**
  * Minimal R63/R64 files built from stored-shape data, in the guide's layouts: input for the bench and

@@ -1,49 +1,13 @@
 import type { CurvePointInput, IndexReadingInput, MeasurementSink } from './measurement-sink.js';
 import { textLines } from './text-lines.js';
+import { R63_CSV_COLUMNS, R64_CSV_COLUMNS } from '../../domain/r6x-csv-columns.js';
 
-/**
+/*
  * R63 and R64 CSV (guide §3.2 and §4.2): one header line of column labels, then one line per point
  * or reading, `;`-separated, `null` for an empty value. Columns are found by their label (accents and
  * case ignored), so the R64 layout with or without the "Etape métier" column of the guide's example
  * is read alike.
  */
-export const R63_CSV_COLUMNS = [
-  'Identifiant PRM',
-  'Date de début',
-  'Date de fin',
-  'Grandeur physique',
-  'Grandeur métier',
-  'Etape métier',
-  'Unité',
-  'Horodate',
-  'Valeur',
-  'Nature',
-  'Pas',
-  'Indice de vraisemblance',
-  'Etat complémentaire',
-] as const;
-
-export const R64_CSV_COLUMNS = [
-  'Identifiant PRM',
-  'Date de début',
-  'Date de fin',
-  'Grandeur physique',
-  'Grandeur métier',
-  'Etape métier',
-  'Unité',
-  'Horodate',
-  'Contexte de relève',
-  'Type de relève',
-  'Motif de relève',
-  'Grille',
-  'Identifiant calendrier',
-  'Libellé calendrier',
-  'Identifiant classe temporelle',
-  'Libellé classe temporelle',
-  'Cadran',
-  'Valeur',
-  'Indice de vraisemblance',
-] as const;
 
 /** Optional columns: R64 without "Etape métier" (as in the guide's column list). */
 const OPTIONAL = new Set(['etape metier']);

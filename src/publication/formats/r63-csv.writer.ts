@@ -9,23 +9,7 @@ import {
   type R63PrmBlock,
   type R6xHeader,
 } from './r6x.types.js';
-
-/** Column labels of an R63 CSV file, in the guide's order (§3.2). */
-export const R63_CSV_COLUMNS = [
-  'Identifiant PRM',
-  'Date de début',
-  'Date de fin',
-  'Grandeur physique',
-  'Grandeur métier',
-  'Etape métier',
-  'Unité',
-  'Horodate',
-  'Valeur',
-  'Nature',
-  'Pas',
-  'Indice de vraisemblance',
-  'Etat complémentaire',
-] as const;
+import { R63_CSV_COLUMNS } from '../../domain/r6x-csv-columns.js';
 
 /**
  * Writes an R63 (load curve) CSV file as UTF-8 chunks: the header line, then one line per point, `;`

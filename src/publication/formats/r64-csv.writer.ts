@@ -10,32 +10,7 @@ import {
   type R64Valeur,
   type R6xHeader,
 } from './r6x.types.js';
-
-/**
- * Column labels of an R64 CSV file (§4.2). The guide's numbered list omits « Etape métier » but its
- * example file and the SGE guide (Enedis.SGE.GUI.0503 §4.3) carry it as 6th column: 19 columns.
- */
-export const R64_CSV_COLUMNS = [
-  'Identifiant PRM',
-  'Date de début',
-  'Date de fin',
-  'Grandeur physique',
-  'Grandeur métier',
-  'Etape métier',
-  'Unité',
-  'Horodate',
-  'Contexte de relève',
-  'Type de relève',
-  'Motif de relève',
-  'Grille',
-  'Identifiant calendrier',
-  'Libellé Calendrier',
-  'Identifiant classe temporelle',
-  'Libellé classe temporelle',
-  'Cadran',
-  'Valeur',
-  'Indice de vraisemblance',
-] as const;
+import { R64_CSV_COLUMNS } from '../../domain/r6x-csv-columns.js';
 
 /** Free text (labels, motif) is quoted only when it holds a separator, a quote or a line break. */
 function field(value: string | undefined): string {
