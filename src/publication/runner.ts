@@ -75,7 +75,7 @@ class Coverage {
     for await (const block of blocks) {
       if (this.prms[this.prms.length - 1] !== block.idPrm) this.prms.push(block.idPrm);
       for (const grandeur of block.grandeur) {
-        // Content sources hand over arrays; anything else is counted as the writer consumes it.
+        // The store content source hands over arrays: the count is read from them, not iterated.
         if (Array.isArray(grandeur.points)) this.points += grandeur.points.length;
       }
       yield block;
