@@ -142,7 +142,7 @@ export class StoreContentSource implements PublicationContentSource {
     }
   }
 
-  async *curveBlocks(scope: PublicationScope, batchSize = 256): AsyncGenerator<R63PrmBlock> {
+  async *curveBlocks(scope: PublicationScope, batchSize = 2000): AsyncGenerator<R63PrmBlock> {
     const stage = stageOf(scope);
     let current: string | undefined;
     let grandeurs = new Map<Quantity, R63Point[]>();
