@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db, Engine } from './database.js';
+import type { PublicationRunTable } from './schema.js';
 
 export type RunStatus = 'pending' | 'running' | 'done' | 'empty' | 'failed';
 
@@ -24,24 +25,7 @@ export interface PublicationRunRecord {
   completedAt: Date | null;
 }
 
-type RunRow = {
-  id: number;
-  subscription_id: number;
-  window_start: string;
-  window_end: string;
-  rebuild: number;
-  status: string;
-  format: string;
-  num_sequence: number | null;
-  horodate: string;
-  attempts: number;
-  lease_owner: string | null;
-  lease_expires_at: string | null;
-  last_error: string | null;
-  requested_by: string | null;
-  created_at: string;
-  completed_at: string | null;
-};
+type RunRow = Selectable<PublicationRunTable>;
 
 const toDate = (value: string | null) => (value === null ? null : new Date(value));
 

@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely';
 import type { Db } from './database.js';
+import type { PublicationTable } from './schema.js';
 
 export interface PublicationRecord {
   id: number;
@@ -27,30 +29,7 @@ export interface PublicationRecord {
 
 export type NewPublication = Omit<PublicationRecord, 'id'>;
 
-type PublicationRow = {
-  id: number;
-  run_id: number;
-  subscription_id: number;
-  entreprise_id: number;
-  siren: string;
-  code_flux: string;
-  data_type: string;
-  frequency: string;
-  format: string;
-  category: string;
-  window_start: string;
-  window_end: string;
-  created_at: string;
-  archive_name: string;
-  inner_name: string;
-  size: number;
-  sha256: string;
-  storage_key: string;
-  num_sequence: number;
-  id_demande: string;
-  prm_count: number;
-  point_count: number;
-};
+type PublicationRow = Selectable<PublicationTable>;
 
 export function toPublicationRecord(row: PublicationRow): PublicationRecord {
   return {
