@@ -1,7 +1,8 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  daemon,
   ensureDir,
   ensurePackage,
   ensureTestUser,
@@ -9,7 +10,6 @@ import {
   serverDir,
   TEST_PASSWORD,
   TEST_USER,
-  waitForPort,
 } from './system.js';
 
 const SSHD = '/usr/sbin/sshd';
@@ -72,26 +72,9 @@ export async function startSshd(options: { port?: number } = {}): Promise<SshdSe
       '',
     ].join('\n'),
   );
-  let child: ChildProcess | undefined;
-  const launch = async () => {
-    child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    try {
-      await waitForPort(port);
-    } catch (error) {
-      throw new Error(`sshd did not start: ${stderr}`, { cause: error });
-    }
-  };
-  const stop = async () => {
-    const running = child;
-    child = undefined;
-    if (!running || running.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      running.once('exit', () => resolve());
-      running.kill('SIGTERM');
-    });
-  };
+  const server = daemon('sshd', SSHD, ['-D', '-e', '-f', config], port);
+  const launch = () => server.start();
+  const stop = () => server.stop();
   await launch();
   return {
     port,

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -94,4 +94,38 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
     if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port}`);
     await sleep(50);
   }
+}
+
+/**
+ * A server process that tests can stop and start again on the same port (server down, then up):
+ * `start` waits until the port accepts connections and reports the daemon's stderr if it does not.
+ */
+export function daemon(
+  name: string,
+  command: string,
+  args: readonly string[],
+  port: number,
+): { start(): Promise<void>; stop(): Promise<void> } {
+  let child: ChildProcess | undefined;
+  return {
+    async start() {
+      child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      try {
+        await waitForPort(port);
+      } catch (error) {
+        throw new Error(`${name} did not start: ${stderr}`, { cause: error });
+      }
+    },
+    async stop() {
+      const running = child;
+      child = undefined;
+      if (!running || running.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        running.once('exit', () => resolve());
+        running.kill('SIGTERM');
+      });
+    },
+  };
 }

@@ -1,8 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import {
+  daemon,
   ensureDir,
   ensurePackage,
   ensureTestUser,
@@ -10,7 +11,6 @@ import {
   serverDir,
   TEST_PASSWORD,
   TEST_USER,
-  waitForPort,
 } from './system.js';
 
 const VSFTPD = '/usr/sbin/vsftpd';
@@ -121,26 +121,9 @@ export async function startVsftpd(options: { tls: boolean }): Promise<FtpServer>
   }
   const config = path.join(dir, 'vsftpd.conf');
   writeFileSync(config, lines.join('\n') + '\n');
-  let child: ChildProcess | undefined;
-  const launch = async () => {
-    child = spawn(VSFTPD, [config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    try {
-      await waitForPort(port);
-    } catch (error) {
-      throw new Error(`vsftpd did not start: ${stderr}`, { cause: error });
-    }
-  };
-  const stop = async () => {
-    const running = child;
-    child = undefined;
-    if (!running || running.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      running.once('exit', () => resolve());
-      running.kill('SIGTERM');
-    });
-  };
+  const server = daemon('vsftpd', VSFTPD, [config], port);
+  const launch = () => server.start();
+  const stop = () => server.stop();
   await launch();
   return {
     port,
