@@ -153,8 +153,10 @@ async function importPlainFile(db: Db, file: string, options: ImportOptions): Pr
           },
         });
         const source = (await part.open()).pipe(counter);
-        const { format, chunks } = await sniff(source);
-        const flux = format === 'JSON' ? await readR6xJson(chunks, sink) : await readR6xCsv(chunks, sink);
+        const input = await sniff(source);
+        const format = input.format;
+        const flux =
+          input.format === 'JSON' ? await readR6xJson(input.text, sink) : await readR6xCsv(input.bytes, sink);
         const summary = await sink.finish();
         result.parts.push({ ...summary, flux, format });
         result.curvePoints += summary.curvePoints;
@@ -171,38 +173,50 @@ async function importPlainFile(db: Db, file: string, options: ImportOptions): Pr
   }
 }
 
-/** Decodes UTF-8 text chunks and tells JSON (first significant character `{`) from CSV. */
-async function sniff(source: Readable): Promise<{ format: 'CSV' | 'JSON'; chunks: AsyncIterable<string> }> {
+/**
+ * Tells JSON (first significant character `{`) from CSV. The CSV reader takes the raw bytes; the JSON
+ * reader takes UTF-8 text.
+ */
+async function sniff(
+  source: Readable,
+): Promise<
+  { format: 'CSV'; bytes: AsyncIterable<Buffer> } | { format: 'JSON'; text: AsyncIterable<string> }
+> {
   const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const decoder = new StringDecoder('utf8');
-  let head = '';
+  const head: Buffer[] = [];
+  let format: 'CSV' | 'JSON' = 'CSV';
   for (;;) {
     const next = await iterator.next();
-    if (next.done) {
-      head += decoder.end();
+    if (next.done) break;
+    head.push(next.value);
+    const significant = Buffer.concat(head)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trimStart();
+    if (significant.length > 0) {
+      format = significant.startsWith('{') ? 'JSON' : 'CSV';
       break;
     }
-    head += decoder.write(next.value);
-    if (head.replace(/^\uFEFF/, '').trim().length > 0) break;
   }
-  const format = head
-    .replace(/^\uFEFF/, '')
-    .trimStart()
-    .startsWith('{')
-    ? 'JSON'
-    : 'CSV';
-  async function* chunks(): AsyncGenerator<string> {
-    if (head.length > 0) yield head;
+  async function* bytes(): AsyncGenerator<Buffer> {
+    yield* head;
     for (;;) {
       const next = await iterator.next();
       if (next.done) break;
-      const text = decoder.write(next.value);
-      if (text.length > 0) yield text;
+      yield next.value;
+    }
+  }
+  if (format === 'CSV') return { format, bytes: bytes() };
+  async function* text(): AsyncGenerator<string> {
+    const decoder = new StringDecoder('utf8');
+    for await (const chunk of bytes()) {
+      const decoded = decoder.write(chunk);
+      if (decoded.length > 0) yield decoded;
     }
     const rest = decoder.end();
     if (rest.length > 0) yield rest;
   }
-  return { format, chunks: chunks() };
+  return { format, text: text() };
 }
 
 function openZip(file: string, fileName: string): Promise<{ parts: Part[]; close(): void }> {

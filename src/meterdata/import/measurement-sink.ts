@@ -106,6 +106,43 @@ interface Accumulator {
   set: Uint8Array;
   /** Points set since this accumulator was opened (merged over what is stored). */
   fresh: Uint8Array;
+  /** Timestamp of each position of the day, and whether that time of day occurs only once. */
+  labels: readonly string[];
+  unique: Uint8Array;
+  /** The slot after the last point placed, and its timestamp when it can be taken directly. */
+  nextSlot: number;
+  nextLabel: string | undefined;
+}
+
+/** What the shared fields of a run of points mean, once checked (see `MeasurementSink.series`). */
+interface Series {
+  known: KnownPrm;
+  grandeurMetier: Scalar;
+  quantityText: Scalar;
+  stageText: Scalar;
+  unit: Scalar;
+  step: Scalar;
+  nature: Scalar;
+  tc: Scalar;
+  iv: Scalar;
+  ec: Scalar;
+  quantity: Quantity;
+  stage: Stage;
+  quality: number;
+}
+
+const uniqueCache = new WeakMap<readonly string[], Uint8Array>();
+
+/** 1 where a timestamp occurs once in the day's labels (0 on the repeated autumn hour). */
+function uniqueLabels(labels: readonly string[]): Uint8Array {
+  let unique = uniqueCache.get(labels);
+  if (!unique) {
+    const seen = new Map<string, number>();
+    for (const l of labels) seen.set(l, (seen.get(l) ?? 0) + 1);
+    unique = Uint8Array.from(labels, (l) => (seen.get(l) === 1 ? 1 : 0));
+    uniqueCache.set(labels, unique);
+  }
+  return unique;
 }
 
 /** A flat copy of a string, so a kept key does not pin the text chunk it was sliced from. */
@@ -149,6 +186,7 @@ export class MeasurementSink {
   private readonly open = new Map<string, Accumulator>();
   private openPrm: string | undefined;
   private last: Accumulator | undefined;
+  private memo: Series | undefined;
   /** Bitmaps of PRM-days already written by this file (a PRM block may come back later). */
   private readonly flushed = new Map<string, Uint8Array>();
   private readonly indexKeys = new Set<string>();
@@ -267,76 +305,137 @@ export class MeasurementSink {
     return true;
   }
 
-  private check(p: CurvePointInput, where: Location, known: KnownPrm): void {
+  /**
+   * Checks the fields a curve's points share (quantity, stage, unit, step, nature, tc, iv, ec) and
+   * returns what they mean, or undefined after reporting the first broken rule. The result of the
+   * previous point is reused when its fields are the same: most points of a file repeat them.
+   */
+  private series(p: CurvePointInput, where: Location, known: KnownPrm): Series | undefined {
+    const memo = this.memo;
+    if (
+      memo !== undefined &&
+      memo.known === known &&
+      memo.grandeurMetier === p.grandeurMetier &&
+      memo.quantityText === p.quantity &&
+      memo.stageText === p.stage &&
+      memo.unit === p.unit &&
+      memo.step === p.step &&
+      memo.nature === p.nature &&
+      memo.tc === p.tc &&
+      memo.iv === p.iv &&
+      memo.ec === p.ec
+    )
+      return memo;
     const { record } = known;
     const category = record.category;
     if (text(p.grandeurMetier) !== 'CONS') {
-      return this.error(
+      this.error(
         where('grandeurMetier'),
         `grandeurMetier "${text(p.grandeurMetier) ?? ''}" is not CONS (only consumption is stored)`,
       );
+      return undefined;
     }
-    const quantity = text(p.quantity);
+    const quantity = QUANTITIES.find((q) => q === text(p.quantity));
     if (!quantity || !QUANTITIES_FOR[category].includes(quantity)) {
-      return this.error(
+      this.error(
         where('grandeurPhysique'),
-        `grandeurPhysique "${quantity ?? ''}" is not allowed for category ${category} (${QUANTITIES_FOR[category].join(', ')})`,
+        `grandeurPhysique "${text(p.quantity) ?? ''}" is not allowed for category ${category} (${QUANTITIES_FOR[category].join(', ')})`,
       );
+      return undefined;
     }
-    const stage = text(p.stage);
-    if (stage !== 'BRUT' && !(stage === 'BEST' && category === 'A')) {
-      return this.error(
+    const stageText = text(p.stage);
+    if (stageText !== 'BRUT' && !(stageText === 'BEST' && category === 'A')) {
+      this.error(
         where('etapeMetier'),
-        `etapeMetier "${stage ?? ''}" is not allowed for category ${category} (${category === 'A' ? 'BRUT, BEST' : 'BRUT'})`,
+        `etapeMetier "${stageText ?? ''}" is not allowed for category ${category} (${category === 'A' ? 'BRUT, BEST' : 'BRUT'})`,
       );
+      return undefined;
     }
-    if (text(p.unit) !== UNITS[quantity as Quantity]) {
-      return this.error(
-        where('unite'),
-        `unite "${text(p.unit) ?? ''}" must be ${UNITS[quantity as Quantity]} for ${quantity}`,
-      );
+    const stage: Stage = stageText;
+    if (text(p.unit) !== UNITS[quantity]) {
+      this.error(where('unite'), `unite "${text(p.unit) ?? ''}" must be ${UNITS[quantity]} for ${quantity}`);
+      return undefined;
     }
     if (text(p.step) !== record.step) {
-      return this.error(where('p'), `step "${text(p.step) ?? ''}" is not the PRM's step ${record.step}`);
+      this.error(where('p'), `step "${text(p.step) ?? ''}" is not the PRM's step ${record.step}`);
+      return undefined;
     }
-    const value = integer(p.value);
-    if (value === undefined)
-      return this.error(where('v'), `value "${text(p.value) ?? ''}" is not an integer`);
-    if (stage === 'BEST' && value < 0)
-      return this.error(where('v'), `a corrected (BEST) value cannot be negative: ${value}`);
     const nature = text(p.nature) as Nature | undefined;
     const allowed = ALLOWED_NATURES[category][stage];
     if (!nature || !allowed.includes(nature)) {
-      return this.error(
+      this.error(
         where('n'),
         `nature "${nature ?? ''}" is not allowed for category ${category} ${stage} (${allowed.join(', ')})`,
       );
+      return undefined;
     }
     const tc = text(p.tc) as CompletionType | undefined;
     if (tc !== undefined) {
       const completions = COMPLETIONS_FOR[nature];
       if (stage !== 'BEST' || !completions || !completions.includes(tc)) {
-        return this.error(
-          where('tc'),
-          `completion type "${tc}" is not allowed for nature ${nature} ${stage}`,
-        );
+        this.error(where('tc'), `completion type "${tc}" is not allowed for nature ${nature} ${stage}`);
+        return undefined;
       }
     }
     const iv = integer(p.iv);
     const ec = integer(p.ec);
     if (category === 'A' && (text(p.iv) !== undefined || text(p.ec) !== undefined)) {
-      return this.error(
+      this.error(
         where(text(p.iv) !== undefined ? 'iv' : 'ec'),
         'iv and ec are only given for category B (Linky) points',
       );
+      return undefined;
     }
     if (text(p.iv) !== undefined && (iv === undefined || iv < 0 || iv > 2)) {
-      return this.error(where('iv'), `iv "${text(p.iv)}" is not 0, 1 or 2`);
+      this.error(where('iv'), `iv "${text(p.iv)}" is not 0, 1 or 2`);
+      return undefined;
     }
     if (text(p.ec) !== undefined && (ec === undefined || !(EC_CODES as readonly number[]).includes(ec))) {
-      return this.error(where('ec'), `ec "${text(p.ec)}" is not one of ${EC_CODES.join(', ')}`);
+      this.error(where('ec'), `ec "${text(p.ec)}" is not one of ${EC_CODES.join(', ')}`);
+      return undefined;
     }
+    this.memo = {
+      known,
+      grandeurMetier: p.grandeurMetier,
+      quantityText: p.quantity,
+      stageText: p.stage,
+      unit: p.unit,
+      step: p.step,
+      nature: p.nature,
+      tc: p.tc,
+      iv: p.iv,
+      ec: p.ec,
+      quantity,
+      stage,
+      quality: packQualityParts(nature, tc, iv, ec),
+    };
+    return this.memo;
+  }
+
+  private check(p: CurvePointInput, where: Location, known: KnownPrm): void {
+    const series = this.series(p, where, known);
+    if (series === undefined) return;
+    const { quantity, stage } = series;
+    const value = integer(p.value);
+    if (value === undefined)
+      return this.error(where('v'), `value "${text(p.value) ?? ''}" is not an integer`);
+    if (stage === 'BEST' && value < 0)
+      return this.error(where('v'), `a corrected (BEST) value cannot be negative: ${value}`);
+    const { record } = known;
     const timestamp = text(p.timestamp);
+    let acc = this.last;
+    if (
+      acc !== undefined &&
+      timestamp === acc.nextLabel &&
+      acc.quantity === quantity &&
+      acc.stage === stage &&
+      acc.prm === record.prm
+    ) {
+      // The point after the previous one, on a time of day that occurs once: same day, same slot rules.
+      this.place(acc, acc.nextSlot, value, series.quality);
+      return;
+    }
+    const category = record.category;
     if (!timestamp || timestamp.length !== 19) {
       return this.error(where('d'), `timestamp "${timestamp ?? ''}" is not AAAA-MM-JJ hh:mm:ss`);
     }
@@ -367,7 +466,6 @@ export class MeasurementSink {
         `curve collection of PRM ${record.prm} was off on ${day}: its curve is refused`,
       );
     }
-    let acc = this.last;
     if (
       !acc ||
       acc.day !== day ||
@@ -375,28 +473,36 @@ export class MeasurementSink {
       acc.stage !== stage ||
       acc.prm !== record.prm
     ) {
-      acc = this.accumulator(
-        record.prm,
-        this.gridDay!,
-        QUANTITIES.find((q) => q === quantity)!,
-        stage === 'BEST' ? 'BEST' : 'BRUT',
-        known.minutes,
-      );
+      acc = this.accumulator(record.prm, this.gridDay!, category, quantity, stage, known.minutes);
       this.last = acc;
     }
-    const slot = acc.set[positions[0]!] ? positions.find((i) => !acc.set[i]) : positions[0]!;
+    const set = acc.set;
+    const slot = set[positions[0]!] ? positions.find((i) => !set[i]) : positions[0]!;
     if (slot === undefined)
       return this.error(where('d'), `duplicate point ${timestamp} for ${record.prm} ${quantity} ${stage}`);
+    this.place(acc, slot, value, series.quality);
+  }
+
+  /** Sets one point of a PRM-day vector and prepares the fast path for the point that follows it. */
+  private place(acc: Accumulator, slot: number, value: number, quality: number): void {
     acc.set[slot] = 1;
     acc.fresh[slot] = 1;
     acc.values[slot] = value;
-    acc.qualities[slot] = packQualityParts(nature, tc, iv, ec);
+    acc.qualities[slot] = quality;
     this.summary.curvePoints++;
+    const next = slot + 1;
+    // Only a time of day that occurs once in the day, and a slot still free, can be taken without a lookup.
+    acc.nextSlot = next;
+    acc.nextLabel =
+      next < acc.labels.length && acc.unique[next] === 1 && acc.set[next] === 0
+        ? acc.labels[next]
+        : undefined;
   }
 
   private accumulator(
     prm: string,
     day: string,
+    category: Category,
     quantity: Quantity,
     stage: Stage,
     minutes: number,
@@ -404,7 +510,8 @@ export class MeasurementSink {
     const key = `${prm}|${day}|${quantity}|${stage}`;
     let acc = this.open.get(key);
     if (acc) return acc;
-    const n = dayTimestamps(day, 'A', minutes).length;
+    const labels = dayTimestamps(day, category, minutes);
+    const n = labels.length;
     const previous = this.flushed.get(key);
     acc = {
       prm,
@@ -416,6 +523,10 @@ export class MeasurementSink {
       qualities: new Uint16Array(n),
       set: previous ?? new Uint8Array(n),
       fresh: new Uint8Array(n),
+      labels,
+      unique: uniqueLabels(labels),
+      nextSlot: -1,
+      nextLabel: undefined,
     };
     this.open.set(key, acc);
     return acc;

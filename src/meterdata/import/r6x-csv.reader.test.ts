@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { R63_CSV_COLUMNS } from '../../domain/r6x-csv-columns.js';
+import { AppError } from '../../domain/app-error.js';
+import type { CurvePointInput, IndexReadingInput, Location, MeasurementSink } from './measurement-sink.js';
+import { MAX_CSV_LINE_BYTES, readR6xCsv } from './r6x-csv.reader.js';
+
+/** Records what the reader hands on, as plain copies (the reader reuses its point object). */
+function recordingSink() {
+  const points: Array<CurvePointInput & { where: string }> = [];
+  const readings: IndexReadingInput[] = [];
+  const errors: string[] = [];
+  const sink = {
+    addCurvePoint(p: CurvePointInput, where: Location) {
+      points.push({ ...p, where: where('v') });
+      return true;
+    },
+    async curvePoint() {
+      throw new Error('not reached: addCurvePoint always takes the point');
+    },
+    async indexReading(r: IndexReadingInput) {
+      readings.push({ ...r });
+    },
+    error(where: string, rule: string) {
+      errors.push(`${where}: ${rule}`);
+    },
+    rejectNow(where: string, rule: string): never {
+      throw new AppError('IMPORT_REJECTED', `${where}: ${rule}`);
+    },
+  };
+  return { sink: sink as unknown as MeasurementSink, points, readings, errors };
+}
+
+async function* chunksOf(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+const header = R63_CSV_COLUMNS.join(';');
+const row = (timestamp: string, value: string, nature = 'R', prm = '40000000000001') =>
+  [
+    prm,
+    '2026-01-05 00:00:00',
+    '2026-01-06 00:00:00',
+    'PA',
+    'CONS',
+    'BRUT',
+    'W',
+    timestamp,
+    value,
+    nature,
+    'PT5M',
+    'null',
+    'null',
+  ].join(';');
+
+describe('R6X CSV reader', () => {
+  const lines = [
+    header,
+    row('2026-01-05 10:00:00', '1200'),
+    row('2026-01-05 10:05:00', '-3'),
+    row('2026-01-05 10:10:00', '12.5'),
+    row('2026-01-05 10:15:00', '7', 'S'),
+    row('2026-01-05 10:20:00', '8', 'R', '40000000000002'),
+  ];
+
+  it('reads the same points whatever the chunk sizes, line endings and byte order mark', async () => {
+    const expected = recordingSink();
+    await readR6xCsv(chunksOf(Buffer.from(lines.join('\n') + '\n'), 1 << 20), expected.sink);
+    assert.equal(expected.points.length, 5);
+    assert.deepEqual(
+      expected.points.map((p) => [p.prm, p.timestamp, p.value, p.nature]),
+      [
+        ['40000000000001', '2026-01-05 10:00:00', 1200, 'R'],
+        ['40000000000001', '2026-01-05 10:05:00', -3, 'R'],
+        ['40000000000001', '2026-01-05 10:10:00', '12.5', 'R'],
+        ['40000000000001', '2026-01-05 10:15:00', 7, 'S'],
+        ['40000000000002', '2026-01-05 10:20:00', 8, 'R'],
+      ],
+    );
+    assert.equal(expected.points[4]!.where, 'line 6 (Valeur)');
+    const variants = [
+      Buffer.from(lines.join('\r\n') + '\r\n'),
+      Buffer.from(lines.join('\n')),
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(lines.join('\r\n'))]),
+    ];
+    for (const bytes of variants) {
+      for (const size of [1, 2, 7, 64, 1 << 20]) {
+        const got = recordingSink();
+        await readR6xCsv(chunksOf(bytes, size), got.sink);
+        assert.deepEqual(got.points, expected.points, `chunks of ${size} bytes`);
+        assert.deepEqual(got.errors, []);
+      }
+    }
+  });
+
+  it('decodes a field that is not ASCII as UTF-8, even split across chunks', async () => {
+    const bytes = Buffer.from([header, row('2026-01-05 10:00:00', '1', 'Été')].join('\n'));
+    for (const size of [1, 3, 1 << 20]) {
+      const got = recordingSink();
+      await readR6xCsv(chunksOf(bytes, size), got.sink);
+      assert.equal(got.points[0]!.nature, 'Été');
+    }
+  });
+
+  it('reports a line with the wrong number of fields, and goes on', async () => {
+    const bytes = Buffer.from(
+      [header, 'garbage;line', row('2026-01-05 10:00:00', '1'), ';'.repeat(200)].join('\n'),
+    );
+    const got = recordingSink();
+    await readR6xCsv(chunksOf(bytes, 5), got.sink);
+    assert.deepEqual(got.errors, [
+      'line 2: expected 13 fields separated by ";" but found 2',
+      'line 4: expected 13 fields separated by ";" but found 64 or more',
+    ]);
+    assert.equal(got.points.length, 1);
+  });
+
+  it(`refuses a line longer than ${MAX_CSV_LINE_BYTES} bytes instead of buffering it`, async () => {
+    const bytes = Buffer.from(
+      `${header}\n${row('2026-01-05 10:00:00', '1')}\n${'x'.repeat(MAX_CSV_LINE_BYTES + 10)}`,
+    );
+    await assert.rejects(
+      readR6xCsv(chunksOf(bytes, 4096), recordingSink().sink),
+      /line 3: longer than 65536 bytes/,
+    );
+  });
+
+  it('refuses a file whose first line is not a header of the guide', async () => {
+    await assert.rejects(
+      readR6xCsv(chunksOf(Buffer.from('a;b;c\n1;2;3\n'), 1 << 20), recordingSink().sink),
+      /line 1: not an R63 or R64 CSV header/,
+    );
+    await assert.rejects(
+      readR6xCsv(chunksOf(Buffer.alloc(0), 1), recordingSink().sink),
+      /line 1: empty file/,
+    );
+  });
+});
