@@ -362,17 +362,40 @@ export class MeasurementRepository {
     toDay: string,
     filter: { stage?: Stage; quantity?: Quantity } = {},
   ): Promise<StoredCurveDay[]> {
-    let query = this.db
-      .selectFrom('curve_day as c')
-      .selectAll('c')
-      .where('c.prm', '=', prm)
-      .where('c.day', '>=', fromDay)
-      .where('c.day', '<', toDay)
-      .where('c.superseded_at', 'is', null);
-    if (filter.stage) query = query.where('c.stage', '=', filter.stage);
-    if (filter.quantity) query = query.where('c.quantity', '=', filter.quantity);
-    const rows = await query.orderBy('c.day').orderBy('c.quantity').orderBy('c.stage').execute();
-    return rows.map(toCurveDay);
+    return this.readCurvesOfPrms([prm], fromDay, toDay, filter);
+  }
+
+  /**
+   * The latest version of the curve days of several PRMs over local days `[fromDay, toDay)`, in
+   * (prm, day, quantity, stage) order: one query per 500 PRMs.
+   */
+  async readCurvesOfPrms(
+    prms: readonly string[],
+    fromDay: string,
+    toDay: string,
+    filter: { stage?: Stage; quantity?: Quantity } = {},
+  ): Promise<StoredCurveDay[]> {
+    const out: StoredCurveDay[] = [];
+    for (let i = 0; i < prms.length; i += PRM_CHUNK) {
+      const chunk = prms.slice(i, i + PRM_CHUNK);
+      let query = this.db
+        .selectFrom('curve_day as c')
+        .selectAll('c')
+        .where('c.day', '>=', fromDay)
+        .where('c.day', '<', toDay)
+        .where('c.superseded_at', 'is', null);
+      query = chunk.length === 1 ? query.where('c.prm', '=', chunk[0]!) : query.where('c.prm', 'in', chunk);
+      if (filter.stage) query = query.where('c.stage', '=', filter.stage);
+      if (filter.quantity) query = query.where('c.quantity', '=', filter.quantity);
+      const rows = await query
+        .orderBy('c.prm')
+        .orderBy('c.day')
+        .orderBy('c.quantity')
+        .orderBy('c.stage')
+        .execute();
+      for (const row of rows) out.push(toCurveDay(row));
+    }
+    return out;
   }
 
   /** The latest version of one curve day. */
@@ -396,24 +419,38 @@ export class MeasurementRepository {
 
   /** The latest version of a PRM's index readings over local days `[fromDay, toDay)`, in (day, register) order. */
   async readIndex(prm: string, fromDay: string, toDay: string): Promise<StoredIndexReading[]> {
-    const rows = await this.db
-      .selectFrom('index_reading as r')
-      .selectAll('r')
-      .where('r.prm', '=', prm)
-      .where('r.day', '>=', fromDay)
-      .where('r.day', '<', toDay)
-      .where('r.superseded_at', 'is', null)
-      .orderBy('r.day')
-      .orderBy('r.register')
-      .execute();
-    return rows.map((r) => ({
-      prm: r.prm,
-      day: r.day,
-      register: r.register,
-      valueWh: Number(r.value_wh),
-      iv: r.iv,
-      storedAt: r.stored_at,
-    }));
+    return this.readIndexOfPrms([prm], fromDay, toDay);
+  }
+
+  /** Same as `readIndex` for several PRMs, in (prm, day, register) order: one query per 500 PRMs. */
+  async readIndexOfPrms(
+    prms: readonly string[],
+    fromDay: string,
+    toDay: string,
+  ): Promise<StoredIndexReading[]> {
+    const out: StoredIndexReading[] = [];
+    for (let i = 0; i < prms.length; i += PRM_CHUNK) {
+      const chunk = prms.slice(i, i + PRM_CHUNK);
+      let query = this.db
+        .selectFrom('index_reading as r')
+        .selectAll('r')
+        .where('r.day', '>=', fromDay)
+        .where('r.day', '<', toDay)
+        .where('r.superseded_at', 'is', null);
+      query = chunk.length === 1 ? query.where('r.prm', '=', chunk[0]!) : query.where('r.prm', 'in', chunk);
+      const rows = await query.orderBy('r.prm').orderBy('r.day').orderBy('r.register').execute();
+      for (const r of rows) {
+        out.push({
+          prm: r.prm,
+          day: r.day,
+          register: r.register,
+          valueWh: Number(r.value_wh),
+          iv: r.iv,
+          storedAt: r.stored_at,
+        });
+      }
+    }
+    return out;
   }
 
   /** Latest reading of each register strictly before `day` (the generator continues from it). */

@@ -2,9 +2,10 @@ import type { Db } from '../db/database.js';
 import {
   MeasurementRepository,
   type CurveDay,
+  type CurveKey,
   type StoredIndexReading,
 } from '../db/measurement.repository.js';
-import { PrmRepository } from '../db/prm.repository.js';
+import { PrmRepository, type PrmRecord } from '../db/prm.repository.js';
 import { addDays } from '../domain/paris-calendar.js';
 import { TOTALIZER } from '../domain/time-classes.js';
 import { correctCurve } from './vee.js';
@@ -14,13 +15,13 @@ import { correctCurve } from './vee.js';
  * raw curve, and stores it as its own versioned rows (unchanged results keep their version).
  * Called whenever raw PA of a category A PRM-day changes (import, generator). Reads each PRM's
  * range in a few queries; days are processed in order so a day can copy the BEST just computed for
- * the week before. Returns the number of BEST days created or changed.
+ * the week before. Returns the keys of the BEST days created or changed.
  */
 export async function recomputeBest(
   db: Db,
   prmDays: ReadonlyArray<{ prm: string; day: string }>,
   now: Date,
-): Promise<number> {
+): Promise<CurveKey[]> {
   const store = new MeasurementRepository(db);
   const prms = new PrmRepository(db);
   const byPrm = new Map<string, string[]>();
@@ -29,7 +30,7 @@ export async function recomputeBest(
     if (list) list.push(day);
     else byPrm.set(prm, [day]);
   }
-  let changed = 0;
+  const changed: CurveKey[] = [];
   for (const [prm, list] of byPrm) {
     const record = await prms.find(prm);
     if (!record || record.category !== 'A') continue;
@@ -40,31 +41,51 @@ export async function recomputeBest(
     const raw = new Map(curves.filter((c) => c.stage === 'BRUT').map((c) => [c.day, c as CurveDay]));
     const best = new Map(curves.filter((c) => c.stage === 'BEST').map((c) => [c.day, c as CurveDay]));
     const readings = await store.readIndex(prm, first, addDays(last, 2));
-    const out: CurveDay[] = [];
-    for (const day of days) {
-      const rawDay = raw.get(day);
-      if (!rawDay) continue;
-      const weekDay = addDays(day, -7);
-      const result = correctCurve({
-        values: rawDay.values,
-        qualities: rawDay.qualities,
-        stepMinutes: rawDay.stepMinutes,
-        kva: record.kva,
-        weekBefore: best.get(weekDay) ?? raw.get(weekDay),
-        indexEnergyWh: dayEnergy(readings, day),
-      });
-      const corrected: CurveDay = {
-        ...rawDay,
-        stage: 'BEST',
-        values: result.values,
-        qualities: result.qualities,
-      };
-      best.set(day, corrected);
-      out.push(corrected);
-    }
-    changed += (await store.upsertCurveDays(out, now)).length;
+    const out = correctedDays(record, days, raw, best, readings);
+    changed.push(...(await store.upsertCurveDays(out, now)));
   }
   return changed;
+}
+
+/**
+ * The corrected curves of one category A PRM's `days` (sorted), from its raw PA curves by day (the
+ * days themselves and the week before them), its stored corrected curves by day (updated with each
+ * day computed, so a day can copy the week before it just computed) and its index readings from the
+ * first day to the day after the last. Days without a raw curve are skipped.
+ */
+export function correctedDays(
+  record: Pick<PrmRecord, 'kva'>,
+  days: readonly string[],
+  raw: ReadonlyMap<string, CurveDay>,
+  best: Map<string, CurveDay>,
+  readings: readonly StoredIndexReading[],
+): CurveDay[] {
+  const out: CurveDay[] = [];
+  for (const day of days) {
+    const rawDay = raw.get(day);
+    if (!rawDay) continue;
+    const weekDay = addDays(day, -7);
+    const result = correctCurve({
+      values: rawDay.values,
+      qualities: rawDay.qualities,
+      stepMinutes: rawDay.stepMinutes,
+      kva: record.kva,
+      weekBefore: best.get(weekDay) ?? raw.get(weekDay),
+      indexEnergyWh: dayEnergy(readings, day),
+    });
+    const corrected: CurveDay = {
+      prm: rawDay.prm,
+      day: rawDay.day,
+      quantity: 'PA',
+      stage: 'BEST',
+      stepMinutes: rawDay.stepMinutes,
+      values: result.values,
+      qualities: result.qualities,
+    };
+    best.set(day, corrected);
+    out.push(corrected);
+  }
+  return out;
 }
 
 /** Index increase over a local day (sum of time-class registers), when both midnight readings exist. */

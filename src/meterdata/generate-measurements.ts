@@ -63,7 +63,7 @@ export async function generateMeasurements(
       for (const c of curves) result.curvePoints += c.values.length;
       const rawPa = changed.filter((k) => k.quantity === 'PA' && k.stage === 'BRUT');
       if (prm.category === 'A' && rawPa.length > 0) {
-        result.bestDaysChanged += await recomputeBest(trx, rawPa, options.now);
+        result.bestDaysChanged += (await recomputeBest(trx, rawPa, options.now)).length;
       }
     });
     result.prms++;

@@ -6,11 +6,21 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { before, it } from 'node:test';
 import yazl from 'yazl';
-import { r63Csv, r63Json, r64Csv, r64Json } from '../../src/bench/r6x-sample-files.js';
+import {
+  r63Csv,
+  r63CsvHeader,
+  r63CsvLines,
+  r63Json,
+  r64Csv,
+  r64Json,
+} from '../../src/bench/r6x-sample-files.js';
 import { encryptStream } from '../../src/crypto/customer-cipher.js';
 import { MeasurementRepository, type CurveDay } from '../../src/db/measurement.repository.js';
 import { PrmRepository, type PrmRecord } from '../../src/db/prm.repository.js';
 import { AppError } from '../../src/domain/app-error.js';
+import { addDays } from '../../src/domain/paris-calendar.js';
+import { unpackQuality } from '../../src/domain/point-quality.js';
+import { correctedDays } from '../../src/meterdata/best-recompute.js';
 import { generatePrmDay, indexReadings } from '../../src/meterdata/generator.js';
 import {
   importMeasurementFile,
@@ -100,6 +110,30 @@ describeEachEngine('measurement import', (ctx) => {
     const stored = await store().readCurves(PRM_A, '2025-10-26', '2025-10-28', { stage: 'BRUT' });
     assertStoredEqual(stored, expected);
     assert.equal(stored[0]!.values.length, 300);
+  });
+
+  it('corrects a PRM written in several rounds as if its days had come in order', async () => {
+    // 350 days of PRM A (over 100 000 points: written when PRM B starts), B, then A's week before
+    // its first day, whose 3-hour gap is filled by copying that week before.
+    const day = '2024-01-10';
+    const weekBefore = '2024-01-03';
+    const pa = (d: string) => generatePrmDay(prmA, d, 5, true).curves.find((c) => c.quantity === 'PA')!;
+    const first = pa(day);
+    first.qualities.fill(0, 100, 136);
+    const rest = Array.from({ length: 349 }, (_, i) => pa(addDays(day, i + 1)));
+    const lines = [
+      ...r63CsvLines([first, ...rest], 'A'),
+      ...r63CsvLines([curvesB()[0]!], 'B'),
+      ...r63CsvLines([pa(weekBefore)], 'A'),
+    ];
+    await importFile(file('rounds.csv', [r63CsvHeader(), ...lines].join('\n') + '\n'));
+    const raw = new Map([weekBefore, day].map((d) => [d, d === day ? first : pa(d)]));
+    const expected = correctedDays(prmA, [weekBefore, day], raw, new Map(), []);
+    const stored = await store().readCurve(PRM_A, day, 'PA', 'BEST');
+    assert.deepEqual(stored?.values, expected[1]!.values);
+    assert.deepEqual(stored?.qualities, expected[1]!.qualities);
+    assert.equal(unpackQuality(stored!.qualities[110]!)?.tc, 'A', 'the gap is a copy of the week before');
+    assert.deepEqual((await store().readCurve(PRM_A, weekBefore, 'PA', 'BEST'))?.values, expected[0]!.values);
   });
 
   it('changes nothing when the same file is imported again', async () => {

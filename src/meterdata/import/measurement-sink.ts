@@ -5,6 +5,7 @@ import {
   type CurveDay,
   type IndexReading,
   type Quantity,
+  type StoredIndexReading,
 } from '../../db/measurement.repository.js';
 import { PrmRepository, type PrmRecord } from '../../db/prm.repository.js';
 import { AppError } from '../../domain/app-error.js';
@@ -29,7 +30,7 @@ import {
   type Stage,
 } from '../../domain/point-quality.js';
 import { dayTimeClasses, TOTALIZER } from '../../domain/time-classes.js';
-import { recomputeBest } from '../best-recompute.js';
+import { correctedDays, recomputeBest } from '../best-recompute.js';
 
 /** Where a value sits in the file: `line 17 (Valeur)` or `$.mesures[3].grandeur[0].points[17].v`. */
 export type Location = (field: string) => string;
@@ -83,6 +84,11 @@ export interface ImportSummary {
 export const MAX_REPORTED_ERRORS = 20;
 const MAX_WARNINGS = 50;
 const INDEX_BATCH = 2000;
+/**
+ * Points held in open PRM-day vectors before they are written, counted when a PRM ends: whole PRMs
+ * are written together, a few hundred PRM-days per round of queries, in bounded memory.
+ */
+const FLUSH_POINTS = 100_000;
 
 const UNITS: Readonly<Record<Quantity, string>> = { PA: 'W', PRI: 'VAr', PRC: 'VAr' };
 const QUANTITIES_FOR: Readonly<Record<Category, readonly string[]>> = { A: ['PA', 'PRI', 'PRC'], B: ['PA'] };
@@ -184,6 +190,8 @@ export class MeasurementSink {
   private readonly warnings: string[] = [];
   private warningCount = 0;
   private readonly open = new Map<string, Accumulator>();
+  /** Points (slots) of the open vectors. */
+  private openSlots = 0;
   private openPrm: string | undefined;
   private last: Accumulator | undefined;
   private memo: Series | undefined;
@@ -191,7 +199,12 @@ export class MeasurementSink {
   private readonly flushed = new Map<string, Uint8Array>();
   private readonly indexKeys = new Set<string>();
   private indexBuffer: IndexReading[] = [];
-  private readonly rawPaDays: Array<{ prm: string; day: string }> = [];
+  /** Raw PA days changed, by PRM, for PRMs written more than once (their BEST is redone at the end). */
+  private readonly rawPaDays = new Map<string, string[]>();
+  /** How many writes included each PRM. */
+  private readonly writesOf = new Map<string, number>();
+  /** Corrected days created or changed (`prm|day`). */
+  private readonly bestChanged = new Set<string>();
   private readonly touched = new Map<string, Set<string>>();
   private supplierReadings = 0;
   /** Position index of the day last seen (points come day by day). */
@@ -276,19 +289,19 @@ export class MeasurementSink {
   async curvePoint(p: CurvePointInput, where: Location): Promise<void> {
     if (this.addCurvePoint(p, where)) return;
     const prmId = text(p.prm);
-    if (prmId !== this.openPrm && this.open.size > 0) await this.flushCurves();
+    if (prmId !== this.openPrm && this.openSlots >= FLUSH_POINTS) await this.flushCurves();
     this.openPrm = prmId;
     await this.load(prmId ?? '', where);
     this.addCurvePoint(p, where);
   }
 
   /**
-   * Synchronous fast path of `curvePoint`: false when the PRM must first be loaded or the previous
-   * PRM's days written (then call `curvePoint`).
+   * Synchronous fast path of `curvePoint`: false when the PRM must first be loaded or the days held
+   * written (then call `curvePoint`).
    */
   addCurvePoint(p: CurvePointInput, where: Location): boolean {
     const prmId = text(p.prm);
-    if (prmId !== this.openPrm && this.open.size > 0) return false;
+    if (prmId !== this.openPrm && this.openSlots >= FLUSH_POINTS) return false;
     const known = this.prms.get(prmId ?? '');
     if (known === undefined) return false;
     this.openPrm = prmId;
@@ -529,60 +542,121 @@ export class MeasurementSink {
       nextLabel: undefined,
     };
     this.open.set(key, acc);
+    this.openSlots += n;
     return acc;
   }
 
-  /** Writes the open PRM-days, merged over what is stored (points absent from the file are kept). */
+  /**
+   * Writes the open PRM-days, merged over what is stored (points absent from the file are kept), and
+   * the corrected curve (BEST) of the category A raw active-power days that changed. A few queries
+   * for all the PRMs held, whatever their number.
+   */
   private async flushCurves(): Promise<void> {
     const list = [...this.open.values()];
     this.open.clear();
+    this.openSlots = 0;
     this.last = undefined;
-    if (this.failed || this.dryRun || list.length === 0) {
-      for (const acc of list) this.flushed.set(`${acc.prm}|${acc.day}|${acc.quantity}|${acc.stage}`, acc.set);
-      return;
-    }
-    const byPrm = new Map<string, Accumulator[]>();
-    for (const acc of list) {
-      const group = byPrm.get(acc.prm);
-      if (group) group.push(acc);
-      else byPrm.set(acc.prm, [acc]);
-    }
+    for (const acc of list) this.flushed.set(`${acc.prm}|${acc.day}|${acc.quantity}|${acc.stage}`, acc.set);
+    if (this.failed || this.dryRun || list.length === 0) return;
+    const prms = [...new Set(list.map((a) => a.prm))];
+    const days = [...new Set(list.map((a) => a.day))].sort();
+    const first = days[0]!;
+    const end = addDays(days[days.length - 1]!, 1);
+    const stored = new Map(
+      (await this.store.readCurvesOfPrms(prms, first, end)).map((c) => [
+        `${c.prm}|${c.day}|${c.quantity}|${c.stage}`,
+        c,
+      ]),
+    );
     const out: CurveDay[] = [];
-    for (const [prm, group] of byPrm) {
-      const days = group.map((a) => a.day).sort();
-      const stored = await this.store.readCurves(prm, days[0]!, addDays(days[days.length - 1]!, 1));
-      const byKey = new Map(stored.map((c) => [`${c.day}|${c.quantity}|${c.stage}`, c]));
-      for (const acc of group) {
-        const existing = byKey.get(`${acc.day}|${acc.quantity}|${acc.stage}`);
-        const values =
-          existing && existing.stepMinutes === acc.minutes ? Int32Array.from(existing.values) : acc.values;
-        const qualities =
-          existing && existing.stepMinutes === acc.minutes
-            ? Uint16Array.from(existing.qualities)
-            : acc.qualities;
+    for (const acc of list) {
+      const existing = stored.get(`${acc.prm}|${acc.day}|${acc.quantity}|${acc.stage}`);
+      let values = acc.values;
+      let qualities = acc.qualities;
+      if (existing && existing.stepMinutes === acc.minutes) {
+        values = Int32Array.from(existing.values);
+        qualities = Uint16Array.from(existing.qualities);
         for (let i = 0; i < acc.fresh.length; i++) {
-          if (acc.fresh[i] && values !== acc.values) {
+          if (acc.fresh[i]) {
             values[i] = acc.values[i]!;
             qualities[i] = acc.qualities[i]!;
           }
         }
-        out.push({
-          prm,
-          day: acc.day,
-          quantity: acc.quantity,
-          stage: acc.stage,
-          stepMinutes: acc.minutes,
-          values,
-          qualities,
-        });
-        this.flushed.set(`${prm}|${acc.day}|${acc.quantity}|${acc.stage}`, acc.set);
-        if (acc.quantity === 'PA' && acc.stage === 'BRUT') this.touch(prm, acc.day);
       }
+      out.push({
+        prm: acc.prm,
+        day: acc.day,
+        quantity: acc.quantity,
+        stage: acc.stage,
+        stepMinutes: acc.minutes,
+        values,
+        qualities,
+      });
+      if (acc.quantity === 'PA' && acc.stage === 'BRUT') this.touch(acc.prm, acc.day);
     }
+    for (const prm of prms) this.writesOf.set(prm, (this.writesOf.get(prm) ?? 0) + 1);
     const changed = await this.store.upsertCurveDays(out, this.now);
     this.summary.curveDaysChanged += changed.length;
-    for (const k of changed)
-      if (k.quantity === 'PA' && k.stage === 'BRUT') this.rawPaDays.push({ prm: k.prm, day: k.day });
+    const changedPa = new Map<string, string[]>();
+    for (const k of changed) {
+      if (k.quantity !== 'PA' || k.stage !== 'BRUT' || this.prms.get(k.prm)?.record.category !== 'A')
+        continue;
+      const list = changedPa.get(k.prm);
+      if (list) list.push(k.day);
+      else changedPa.set(k.prm, [k.day]);
+      const all = this.rawPaDays.get(k.prm);
+      if (all) all.push(k.day);
+      else this.rawPaDays.set(k.prm, [k.day]);
+    }
+    if (changedPa.size > 0) await this.correct(changedPa, out, stored);
+  }
+
+  /**
+   * Computes and writes the corrected curve of the changed raw PA days (category A), like
+   * `recomputeBest` but from the curves just written: only the week before and the index are read.
+   */
+  private async correct(
+    changedPa: ReadonlyMap<string, string[]>,
+    written: readonly CurveDay[],
+    stored: ReadonlyMap<string, CurveDay>,
+  ): Promise<void> {
+    const prms = [...changedPa.keys()];
+    const allDays = [...changedPa.values()].flat().sort();
+    const first = allDays[0]!;
+    const last = allDays[allDays.length - 1]!;
+    const weekBefore = await this.store.readCurvesOfPrms(prms, addDays(first, -7), first, { quantity: 'PA' });
+    const readings = await this.store.readIndexOfPrms(prms, first, addDays(last, 2));
+    const raw = new Map<string, Map<string, CurveDay>>();
+    const best = new Map<string, Map<string, CurveDay>>();
+    const add = (byPrm: Map<string, Map<string, CurveDay>>, c: CurveDay) => {
+      const days = byPrm.get(c.prm);
+      if (days) days.set(c.day, c);
+      else byPrm.set(c.prm, new Map([[c.day, c]]));
+    };
+    for (const c of [...weekBefore, ...stored.values()])
+      if (c.quantity === 'PA') add(c.stage === 'BEST' ? best : raw, c);
+    for (const c of written) if (c.quantity === 'PA' && c.stage === 'BRUT') add(raw, c);
+    const readingsOf = new Map<string, StoredIndexReading[]>();
+    for (const r of readings) {
+      const list = readingsOf.get(r.prm);
+      if (list) list.push(r);
+      else readingsOf.set(r.prm, [r]);
+    }
+    const out: CurveDay[] = [];
+    for (const [prm, days] of changedPa) {
+      const record = this.prms.get(prm)!.record;
+      out.push(
+        ...correctedDays(
+          record,
+          [...new Set(days)].sort(),
+          raw.get(prm) ?? new Map(),
+          best.get(prm) ?? new Map(),
+          readingsOf.get(prm) ?? [],
+        ),
+      );
+    }
+    for (const k of await this.store.upsertCurveDays(out, this.now))
+      this.bestChanged.add(`${k.prm}|${k.day}`);
   }
 
   private touch(prm: string, day: string): void {
@@ -690,8 +764,8 @@ export class MeasurementSink {
       this.error('file', 'no measurement found');
       this.reject();
     }
-    const bestDaysChanged =
-      this.rawPaDays.length > 0 ? await recomputeBest(this.db, this.rawPaDays, this.now) : 0;
+    await this.redoBestOfPrmsWrittenTwice();
+    const bestDaysChanged = this.bestChanged.size;
     await this.checkConsistency();
     if (this.supplierReadings > 0) {
       this.warnings.push(
@@ -703,45 +777,80 @@ export class MeasurementSink {
     return { file: this.file, ...this.summary, bestDaysChanged, warnings: this.warnings };
   }
 
+  /**
+   * A PRM whose block came back later in the file was written (and corrected) in several rounds: a day
+   * may have copied a week before that a later round changed. Its changed days are corrected again, in
+   * order, now that all its raw days are written (an unchanged result adds no version).
+   */
+  private async redoBestOfPrmsWrittenTwice(): Promise<void> {
+    const again: Array<{ prm: string; day: string }> = [];
+    for (const [prm, days] of this.rawPaDays)
+      if ((this.writesOf.get(prm) ?? 0) > 1) for (const day of days) again.push({ prm, day });
+    if (again.length === 0) return;
+    for (const k of await recomputeBest(this.db, again, this.now)) this.bestChanged.add(`${k.prm}|${k.day}`);
+  }
+
   /** Quality warning when a complete raw day's energy per time class differs from its index increase. */
   private async checkConsistency(): Promise<void> {
-    for (const [prm, daySet] of this.touched) {
-      const known = this.prms.get(prm);
-      if (!known) continue;
-      const days = [...daySet].sort();
-      const first = days[0]!;
-      const last = days[days.length - 1]!;
-      const readings = await this.store.readIndex(prm, first, addDays(last, 2));
-      if (readings.length === 0) continue;
-      const curves = await this.store.readCurves(prm, first, addDays(last, 1), {
-        quantity: 'PA',
-        stage: 'BRUT',
-      });
-      const calendar = known.record.distributorCalendar as DistributorCalendar;
-      const classes = DISTRIBUTOR_CALENDARS[calendar].timeClasses as readonly string[];
-      const at = new Map(readings.map((r) => [`${r.day}|${r.register}`, r.valueWh]));
-      for (const curve of curves) {
-        if (!daySet.has(curve.day) || !curve.qualities.every((q) => isPresent(q))) continue;
-        const hours = curve.stepMinutes / 60;
-        const cls = dayTimeClasses(curve.day, curve.stepMinutes, calendar);
-        const energy = new Array<number>(classes.length).fill(0);
-        curve.values.forEach((v, i) => (energy[cls[i]!]! += v * hours));
-        // Published values are rounded to the watt: allow half a watt per point, plus the index rounding.
-        const tolerance = 1 + 0.5 * hours * curve.values.length;
-        classes.forEach((register, c) => {
-          const start = at.get(`${curve.day}|${register}`);
-          const end = at.get(`${addDays(curve.day, 1)}|${register}`);
-          if (start === undefined || end === undefined) return;
-          if (Math.abs(end - start - energy[c]!) > tolerance) {
-            this.warningCount++;
-            if (this.warningCount <= MAX_WARNINGS) {
-              this.warnings.push(
-                `${this.file}: PRM ${prm} ${curve.day} ${register}: index increase ${end - start} Wh but curve energy ${Math.round(energy[c]!)} Wh`,
-              );
-            }
-          }
-        });
+    const touched = [...this.touched].filter(([prm]) => this.prms.get(prm));
+    // The index of 500 PRMs per query; the curves only of PRMs that have index readings.
+    for (let i = 0; i < touched.length; i += 500) {
+      const chunk = touched.slice(i, i + 500);
+      const all = chunk.flatMap(([, daySet]) => [...daySet]).sort();
+      const readingsOf = new Map<string, StoredIndexReading[]>();
+      for (const r of await this.store.readIndexOfPrms(
+        chunk.map(([prm]) => prm),
+        all[0]!,
+        addDays(all[all.length - 1]!, 2),
+      )) {
+        const list = readingsOf.get(r.prm);
+        if (list) list.push(r);
+        else readingsOf.set(r.prm, [r]);
       }
+      for (const [prm, daySet] of chunk) await this.checkPrm(prm, daySet, readingsOf.get(prm) ?? []);
+    }
+  }
+
+  /** Compares each complete raw day of one PRM with its index increase, per time class. */
+  private async checkPrm(
+    prm: string,
+    daySet: ReadonlySet<string>,
+    readings: readonly StoredIndexReading[],
+  ): Promise<void> {
+    const known = this.prms.get(prm)!;
+    const days = [...daySet].sort();
+    const first = days[0]!;
+    const last = days[days.length - 1]!;
+    const dayAfter = addDays(last, 1);
+    if (!readings.some((r) => r.day >= first && r.day <= dayAfter)) return;
+    const curves = await this.store.readCurves(prm, first, addDays(last, 1), {
+      quantity: 'PA',
+      stage: 'BRUT',
+    });
+    const calendar = known.record.distributorCalendar as DistributorCalendar;
+    const classes = DISTRIBUTOR_CALENDARS[calendar].timeClasses as readonly string[];
+    const at = new Map(readings.map((r) => [`${r.day}|${r.register}`, r.valueWh]));
+    for (const curve of curves) {
+      if (!daySet.has(curve.day) || !curve.qualities.every((q) => isPresent(q))) continue;
+      const hours = curve.stepMinutes / 60;
+      const cls = dayTimeClasses(curve.day, curve.stepMinutes, calendar);
+      const energy = new Array<number>(classes.length).fill(0);
+      curve.values.forEach((v, i) => (energy[cls[i]!]! += v * hours));
+      // Published values are rounded to the watt: allow half a watt per point, plus the index rounding.
+      const tolerance = 1 + 0.5 * hours * curve.values.length;
+      classes.forEach((register, c) => {
+        const start = at.get(`${curve.day}|${register}`);
+        const end = at.get(`${addDays(curve.day, 1)}|${register}`);
+        if (start === undefined || end === undefined) return;
+        if (Math.abs(end - start - energy[c]!) > tolerance) {
+          this.warningCount++;
+          if (this.warningCount <= MAX_WARNINGS) {
+            this.warnings.push(
+              `${this.file}: PRM ${prm} ${curve.day} ${register}: index increase ${end - start} Wh but curve energy ${Math.round(energy[c]!)} Wh`,
+            );
+          }
+        }
+      });
     }
   }
 }
