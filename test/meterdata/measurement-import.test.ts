@@ -136,6 +136,23 @@ describeEachEngine('measurement import', (ctx) => {
     assert.deepEqual((await store().readCurve(PRM_A, weekBefore, 'PA', 'BEST'))?.values, expected[0]!.values);
   });
 
+  it('stores nothing when a file fails after a first round of writes was started', async () => {
+    const days = Array.from({ length: 350 }, (_, i) =>
+      generatePrmDay(prmA, addDays('2023-01-02', i), 6, true).curves.find((c) => c.quantity === 'PA')!,
+    );
+    const lines = [...r63CsvLines(days, 'A'), ...r63CsvLines([curvesB()[0]!], 'B')];
+    for (const [name, tail, message] of [
+      ['too-long', 'x'.repeat(70_000), /longer than 65536 bytes/],
+      ['bad-value', lines[lines.length - 1]!.replace(/;\d+;B;/, ';1.5;B;'), /is not an integer/],
+    ] as const) {
+      const error = await rejection(
+        importFile(file(`late-${name}.csv`, [r63CsvHeader(), ...lines, tail].join('\n') + '\n')),
+      );
+      assert.match(error.detail, message);
+      assert.deepEqual(await store().readCurves(PRM_A, '2023-01-02', '2024-01-01'), []);
+    }
+  });
+
   it('changes nothing when the same file is imported again', async () => {
     const before = await store().readCurves(PRM_A, '2025-10-26', '2025-10-28');
     const again = await importMeasurementFile(ctx.handle.db, path.join(dir, 'r63a.csv'), {

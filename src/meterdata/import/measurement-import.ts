@@ -153,11 +153,21 @@ async function importPlainFile(db: Db, file: string, options: ImportOptions): Pr
           },
         });
         const source = (await part.open()).pipe(counter);
-        const input = await sniff(source);
-        const format = input.format;
-        const flux =
-          input.format === 'JSON' ? await readR6xJson(input.text, sink) : await readR6xCsv(input.bytes, sink);
-        const summary = await sink.finish();
+        let summary: ImportSummary;
+        let flux: 'R63' | 'R64';
+        let format: 'CSV' | 'JSON';
+        try {
+          const input = await sniff(source);
+          format = input.format;
+          flux =
+            input.format === 'JSON'
+              ? await readR6xJson(input.text, sink)
+              : await readR6xCsv(input.bytes, sink);
+          summary = await sink.finish();
+        } finally {
+          // Writes run while the file is read: none may outlive the transaction.
+          await sink.settle().catch(() => undefined);
+        }
         result.parts.push({ ...summary, flux, format });
         result.curvePoints += summary.curvePoints;
         result.indexReadings += summary.indexReadings;

@@ -192,6 +192,9 @@ export class MeasurementSink {
   private readonly open = new Map<string, Accumulator>();
   /** Points (slots) of the open vectors. */
   private openSlots = 0;
+  /** The round of writes in progress, and the error of a round that failed. */
+  private writing: Promise<void> | undefined;
+  private writeError: unknown;
   private openPrm: string | undefined;
   private last: Accumulator | undefined;
   private memo: Series | undefined;
@@ -289,7 +292,7 @@ export class MeasurementSink {
   async curvePoint(p: CurvePointInput, where: Location): Promise<void> {
     if (this.addCurvePoint(p, where)) return;
     const prmId = text(p.prm);
-    if (prmId !== this.openPrm && this.openSlots >= FLUSH_POINTS) await this.flushCurves();
+    if (prmId !== this.openPrm && this.openSlots >= FLUSH_POINTS) await this.startRound();
     this.openPrm = prmId;
     await this.load(prmId ?? '', where);
     this.addCurvePoint(p, where);
@@ -547,17 +550,39 @@ export class MeasurementSink {
   }
 
   /**
-   * Writes the open PRM-days, merged over what is stored (points absent from the file are kept), and
-   * the corrected curve (BEST) of the category A raw active-power days that changed. A few queries
-   * for all the PRMs held, whatever their number.
+   * Hands the open PRM-days to a round of writes and goes on reading while the database works (the
+   * next round waits for this one: its merge reads must see what this one wrote).
    */
-  private async flushCurves(): Promise<void> {
+  private async startRound(): Promise<void> {
+    await this.settle();
     const list = [...this.open.values()];
     this.open.clear();
     this.openSlots = 0;
     this.last = undefined;
     for (const acc of list) this.flushed.set(`${acc.prm}|${acc.day}|${acc.quantity}|${acc.stage}`, acc.set);
     if (this.failed || this.dryRun || list.length === 0) return;
+    this.writing = this.writeRound(list).catch((error: unknown) => {
+      this.writeError = error;
+    });
+  }
+
+  /**
+   * Waits for the round of writes in progress, and throws its error. The import awaits it before it
+   * ends its transaction, whatever happened: no query may run after the transaction.
+   */
+  async settle(): Promise<void> {
+    const writing = this.writing;
+    this.writing = undefined;
+    if (writing) await writing;
+    if (this.writeError !== undefined) throw this.writeError;
+  }
+
+  /**
+   * Writes PRM-days, merged over what is stored (points absent from the file are kept), and the
+   * corrected curve (BEST) of the category A raw active-power days that changed. A few queries for
+   * all the PRMs held, whatever their number.
+   */
+  private async writeRound(list: readonly Accumulator[]): Promise<void> {
     const prms = [...new Set(list.map((a) => a.prm))];
     const days = [...new Set(list.map((a) => a.day))].sort();
     const first = days[0]!;
@@ -757,7 +782,8 @@ export class MeasurementSink {
    * index/curve consistency (warnings), or throws IMPORT_REJECTED when any rule was broken.
    */
   async finish(): Promise<ImportSummary> {
-    await this.flushCurves();
+    await this.startRound();
+    await this.settle();
     await this.flushIndex();
     if (this.failed) this.reject();
     if (this.summary.curvePoints + this.summary.indexReadings === 0) {

@@ -119,10 +119,17 @@ describe('R6X CSV reader', () => {
     const bytes = Buffer.from(
       `${header}\n${row('2026-01-05 10:00:00', '1')}\n${'x'.repeat(MAX_CSV_LINE_BYTES + 10)}`,
     );
-    await assert.rejects(
-      readR6xCsv(chunksOf(bytes, 4096), recordingSink().sink),
-      /line 3: longer than 65536 bytes/,
-    );
+    // Split over chunks (never held whole), or whole in one chunk, with or without a line feed after it.
+    for (const [content, size] of [
+      [bytes, 4096],
+      [bytes, 1 << 20],
+      [Buffer.concat([bytes, Buffer.from('\n')]), 1 << 20],
+    ] as const) {
+      await assert.rejects(
+        readR6xCsv(chunksOf(content, size), recordingSink().sink),
+        /line 3: longer than 65536 bytes/,
+      );
+    }
   });
 
   it('refuses a file whose first line is not a header of the guide', async () => {

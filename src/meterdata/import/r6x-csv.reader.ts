@@ -279,6 +279,8 @@ export async function readR6xCsv(
     for (let k = 0; k < lineCount; k++) {
       const lineEnd = lineEnds[k]!;
       const lastSep = lineSeps[k]!;
+      if (lineEnd - lineStart > MAX_CSV_LINE_BYTES)
+        sink.rejectNow(`line ${lineNumber + 1}`, `longer than ${MAX_CSV_LINE_BYTES} bytes`);
       let count = 0;
       let fieldStart = lineStart;
       const end = lineEnd > lineStart && buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
