@@ -107,16 +107,22 @@ function integerField(buf: Buffer, start: number, end: number): number | string 
 }
 
 /**
- * Finds the `;` and line feeds of a chunk in one pass: `seps` receives the position of every `;` of a
- * complete line, `lineEnds[k]` the line feed ending line k and `lineSeps[k]` the number of `;` up to
- * it. Returns the number of complete lines. A plain loop over bytes in a function of its own, which
- * the engine compiles to tight machine code.
+ * Finds the `;` and line feeds of `buf[from, to)` in one pass: `seps` receives the position of every
+ * `;` of a complete line, `lineEnds[k]` the line feed ending line k and `lineSeps[k]` the number of `;`
+ * up to it. Returns the number of complete lines. A plain loop over bytes in a function of its own,
+ * which the engine compiles to tight machine code.
  */
-function scan(buf: Buffer, seps: Int32Array, lineEnds: Int32Array, lineSeps: Int32Array): number {
-  const length = buf.length;
+function scan(
+  buf: Buffer,
+  from: number,
+  to: number,
+  seps: Int32Array,
+  lineEnds: Int32Array,
+  lineSeps: Int32Array,
+): number {
   let sepCount = 0;
   let lineCount = 0;
-  for (let i = 0; i < length; i++) {
+  for (let i = from; i < to; i++) {
     const byte = buf[i]!;
     if (byte === SEMICOLON) {
       seps[sepCount++] = i;
@@ -272,15 +278,19 @@ export async function readR6xCsv(
     return sink.addCurvePoint(point, where) ? undefined : sink.curvePoint(point, where);
   };
 
-  /** Calls `line` for each of the first `lineCount` lines of `buf`, as `scan` found them. */
-  const lines = async (buf: Buffer, lineCount: number): Promise<void> => {
-    let lineStart = 0;
+  // Lines are scanned in windows of one longest line: bounded work arrays, and a longer line is refused.
+  const window = MAX_CSV_LINE_BYTES + 1;
+  const seps = new Int32Array(window);
+  const lineEnds = new Int32Array(window);
+  const lineSeps = new Int32Array(window);
+
+  /** Calls `line` for each of the `lineCount` lines `scan` found from `from`. */
+  const lines = async (buf: Buffer, from: number, lineCount: number): Promise<void> => {
+    let lineStart = from;
     let sep = 0;
     for (let k = 0; k < lineCount; k++) {
       const lineEnd = lineEnds[k]!;
       const lastSep = lineSeps[k]!;
-      if (lineEnd - lineStart > MAX_CSV_LINE_BYTES)
-        sink.rejectNow(`line ${lineNumber + 1}`, `longer than ${MAX_CSV_LINE_BYTES} bytes`);
       let count = 0;
       let fieldStart = lineStart;
       const end = lineEnd > lineStart && buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
@@ -299,9 +309,23 @@ export async function readR6xCsv(
     }
   };
 
-  let seps = new Int32Array(0);
-  let lineEnds = new Int32Array(0);
-  let lineSeps = new Int32Array(0);
+  /** Reads the complete lines of `buf`; returns the bytes of the incomplete line after them (a copy). */
+  const complete = async (buf: Buffer): Promise<Buffer | undefined> => {
+    let from = 0;
+    while (from < buf.length) {
+      const to = Math.min(buf.length, from + window);
+      const lineCount = scan(buf, from, to, seps, lineEnds, lineSeps);
+      if (lineCount === 0) {
+        if (to - from === window) tooLong();
+        break;
+      }
+      await lines(buf, from, lineCount);
+      from = lineEnds[lineCount - 1]! + 1;
+    }
+    return from < buf.length ? Buffer.from(buf.subarray(from)) : undefined;
+  };
+  const tooLong = () => sink.rejectNow(`line ${lineNumber + 1}`, `longer than ${MAX_CSV_LINE_BYTES} bytes`);
+
   let carry: Buffer | undefined;
   let first = true;
   for await (let buf of chunks) {
@@ -310,32 +334,22 @@ export async function readR6xCsv(
       if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
       first = false;
     }
-    if (carry !== undefined) buf = Buffer.concat([carry, buf]);
-    carry = undefined;
-    if (seps.length < buf.length) {
-      seps = new Int32Array(buf.length);
-      lineEnds = new Int32Array(buf.length);
-      lineSeps = new Int32Array(buf.length);
+    if (carry !== undefined) {
+      // The line cut by the previous chunk: completed alone, the chunk itself is not copied.
+      const lf = buf.indexOf(LF);
+      if (lf < 0) {
+        carry = Buffer.concat([carry, buf]);
+        if (carry.length >= window) tooLong();
+        continue;
+      }
+      const rest = await complete(Buffer.concat([carry, buf.subarray(0, lf + 1)]));
+      if (rest !== undefined) throw new Error('unreachable: a line feed ends the joined line');
+      buf = buf.subarray(lf + 1);
     }
-    const lineCount = scan(buf, seps, lineEnds, lineSeps);
-    const complete = lineCount === 0 ? 0 : lineEnds[lineCount - 1]! + 1;
-    await lines(buf, lineCount);
-    if (complete < buf.length) {
-      if (buf.length - complete > MAX_CSV_LINE_BYTES)
-        sink.rejectNow(`line ${lineNumber + 1}`, `longer than ${MAX_CSV_LINE_BYTES} bytes`);
-      carry = Buffer.from(buf.subarray(complete));
-    }
+    carry = await complete(buf);
   }
-  if (carry !== undefined) {
-    // The last line, without a line feed.
-    const last = Buffer.concat([carry, Buffer.from([LF])]);
-    if (seps.length < last.length) {
-      seps = new Int32Array(last.length);
-      lineEnds = new Int32Array(last.length);
-      lineSeps = new Int32Array(last.length);
-    }
-    await lines(last, scan(last, seps, lineEnds, lineSeps));
-  }
+  // The last line, without a line feed.
+  if (carry !== undefined) await complete(Buffer.concat([carry, Buffer.from([LF])]));
   if (!kind) sink.rejectNow('line 1', 'empty file');
   return kind;
 }
