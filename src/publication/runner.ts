@@ -74,9 +74,14 @@ class Coverage {
   async *curves(blocks: AsyncIterable<R63PrmBlock>): AsyncGenerator<R63PrmBlock> {
     for await (const block of blocks) {
       if (this.prms[this.prms.length - 1] !== block.idPrm) this.prms.push(block.idPrm);
-      for (const grandeur of block.grandeur) {
-        // The store content source hands over arrays: the count is read from them, not iterated.
-        if (Array.isArray(grandeur.points)) this.points += grandeur.points.length;
+      for (const { points } of block.grandeur) {
+        // Counted as the writers write: a position of a day in columns is a point when it has a
+        // quality; a list of points is counted without iterating it (it may be a one-shot iterable).
+        if ('days' in points) {
+          for (const day of points.days) {
+            for (let i = 0; i < day.stamps.length; i++) if (day.quality(day.codes[i]!)) this.points++;
+          }
+        } else if (Array.isArray(points)) this.points += points.length;
       }
       yield block;
     }

@@ -1,14 +1,15 @@
 import type { Db } from '../db/database.js';
-import { MeasurementRepository, type Quantity, type StoredCurveDay } from '../db/measurement.repository.js';
+import { MeasurementRepository, type Quantity } from '../db/measurement.repository.js';
 import type { PrmRecord } from '../db/prm.repository.js';
 import { DISTRIBUTOR_CALENDARS, type DistributorCalendar } from '../domain/calendars.js';
-import type { CurveStep } from '../domain/identifiers.js';
 import { dayTimestamps, midnightTimestamp } from '../domain/paris-calendar.js';
 import { isPresent, unpackQuality, type Stage } from '../domain/point-quality.js';
 import { cadranOf, TIME_CLASS_LABELS, TOTALIZER } from '../domain/time-classes.js';
+import type { Category, CurveStep } from '../domain/identifiers.js';
 import type {
+  R63DayColumns,
   R63Grandeur,
-  R63Point,
+  R63PointQuality,
   R63PrmBlock,
   R64PrmBlock,
   R64Valeur,
@@ -102,6 +103,36 @@ function collectionOn(
   return periods.some((p) => p.startDate <= day && (p.endDate === null || p.endDate > day));
 }
 
+/** A vector cut or zero-padded to the day's positions (a missing quality is "no point"). */
+function fitted<T extends Int32Array | Uint16Array>(vector: T, length: number): T {
+  if (vector.length === length) return vector;
+  const out = new (vector.constructor as new (length: number) => T)(length);
+  out.set(vector.subarray(0, length));
+  return out;
+}
+
+/**
+ * The R63 quality of a stored quality code, as published for a category and stage (`tc` only in BEST
+ * curves, `iv`/`ec` for category B and null for A); undefined for "no point". Decoded once per code.
+ */
+function r63Quality(stage: Stage, category: Category): (code: number) => R63PointQuality | undefined {
+  const known = new Map<number, R63PointQuality | undefined>();
+  return (code) => {
+    let quality = known.get(code);
+    if (quality !== undefined || known.has(code)) return quality;
+    if (isPresent(code)) {
+      const unpacked = unpackQuality(code);
+      if (!unpacked) throw new Error(`stored point quality ${code} has no known nature`);
+      quality = { n: unpacked.n };
+      if (stage === 'BEST' && unpacked.tc !== undefined) quality.tc = unpacked.tc as TypeCompletion;
+      quality.iv = category === 'B' ? ((unpacked.iv ?? null) as R63IndiceVraisemblance | null) : null;
+      quality.ec = category === 'B' ? ((unpacked.ec ?? null) as EtatComplementaire | null) : null;
+    }
+    known.set(code, quality);
+    return quality;
+  };
+}
+
 /**
  * The store as a publication content source: the window stream of the measurement repository
  * (attachment-filtered by SIREN), grouped into one R63/R64 block per PRM, with the curve collection
@@ -110,7 +141,7 @@ function collectionOn(
 export class StoreContentSource implements PublicationContentSource {
   constructor(private readonly db: Db) {}
 
-  private window(scope: PublicationScope) {
+  private window(scope: PublicationScope): { from: Date; to: Date } {
     return { from: scope.window.start, to: scope.window.end };
   }
 
@@ -123,63 +154,51 @@ export class StoreContentSource implements PublicationContentSource {
     return false;
   }
 
-  private async *curveDays(
-    scope: PublicationScope,
-    batchSize: number,
-  ): AsyncGenerator<{ day: StoredCurveDay; facts: PrmRecord }> {
-    const measurements = new MeasurementRepository(this.db);
-    const facts = new PrmFacts(this.db, scope);
-    const stream = measurements.streamCurveVersions(
-      { siren: scope.siren, category: scope.category },
-      this.window(scope),
-      { stage: stageOf(scope), quantities: quantitiesOf(scope) },
-      batchSize,
-    );
-    for await (const day of stream) {
-      const { prm, collection } = await facts.get(day.prm);
-      if (prm.category === 'B' && !collectionOn(collection, day.day)) continue;
-      yield { day, facts: prm };
-    }
-  }
-
   async *curveBlocks(scope: PublicationScope, batchSize = 2000): AsyncGenerator<R63PrmBlock> {
     const stage = stageOf(scope);
+    const facts = new PrmFacts(this.db, scope);
+    const qualities = { A: r63Quality(stage, 'A'), B: r63Quality(stage, 'B') };
+    const pages = new MeasurementRepository(this.db).streamCurveVersionPages(
+      { siren: scope.siren, category: scope.category },
+      this.window(scope),
+      { stage, quantities: quantitiesOf(scope) },
+      batchSize,
+    );
     let current: string | undefined;
-    let grandeurs = new Map<Quantity, R63Point[]>();
+    let grandeurs = new Map<Quantity, R63DayColumns[]>();
     const flush = (prm: string): R63PrmBlock => ({
       idPrm: prm,
       etapeMetier: stage,
       grandeur: CURVE_ORDER.filter((q) => grandeurs.has(q)).map((q): R63Grandeur => ({
         grandeurMetier: 'CONS',
         grandeurPhysique: q,
-        points: grandeurs.get(q)!,
+        points: { days: grandeurs.get(q)! },
       })),
     });
-    for await (const { day, facts } of this.curveDays(scope, batchSize)) {
-      if (current !== undefined && current !== day.prm) {
-        yield flush(current);
-        grandeurs = new Map();
-      }
-      current = day.prm;
-      const step = facts.step as CurveStep;
-      const stamps = dayTimestamps(day.day, facts.category, day.stepMinutes);
-      let points = grandeurs.get(day.quantity);
-      if (!points) grandeurs.set(day.quantity, (points = []));
-      for (let i = 0; i < stamps.length; i++) {
-        const code = day.qualities[i] ?? 0;
-        if (!isPresent(code)) continue;
-        const quality = unpackQuality(code)!;
-        const point: R63Point = { d: stamps[i]!, v: day.values[i]!, p: step, n: quality.n };
-        if (stage === 'BEST' && quality.tc !== undefined) point.tc = quality.tc as TypeCompletion;
-        if (facts.category === 'B') {
-          point.iv = (quality.iv ?? null) as R63IndiceVraisemblance | null;
-          point.ec = (quality.ec ?? null) as EtatComplementaire | null;
-        } else {
-          point.iv = null;
-          point.ec = null;
+    for await (const page of pages) {
+      // One PRM's block is handed over as soon as the next PRM starts; the page's rows stay in
+      // memory only through the blocks that view them.
+      const ready: R63PrmBlock[] = [];
+      for (const day of page) {
+        const { prm, collection } = await facts.get(day.prm);
+        if (prm.category === 'B' && !collectionOn(collection, day.day)) continue;
+        if (current !== undefined && current !== day.prm) {
+          ready.push(flush(current));
+          grandeurs = new Map();
         }
-        points.push(point);
+        current = day.prm;
+        let days = grandeurs.get(day.quantity);
+        if (!days) grandeurs.set(day.quantity, (days = []));
+        const stamps = dayTimestamps(day.day, prm.category, day.stepMinutes);
+        days.push({
+          stamps,
+          values: fitted(day.values, stamps.length),
+          codes: fitted(day.qualities, stamps.length),
+          p: prm.step as CurveStep,
+          quality: qualities[prm.category],
+        });
       }
+      yield* ready;
     }
     if (current !== undefined) yield flush(current);
   }
