@@ -449,11 +449,7 @@ export class MeasurementRepository {
     }
   }
 
-  /**
-   * `streamCurveVersions` a page (up to `batchSize` rows) at a time. The next page's query is sent as
-   * soon as a page arrives, so the database works on it while the caller handles this one: at most two
-   * pages are held.
-   */
+  /** `streamCurveVersions` a page (up to `batchSize` rows) at a time. */
   async *streamCurveVersionPages(
     selection: PrmSelection,
     window: { from: Date; to: Date },
@@ -461,34 +457,13 @@ export class MeasurementRepository {
     batchSize = 2000,
   ): AsyncGenerator<StoredCurveDay[]> {
     for (const prms of this.prmChunks(selection)) {
-      let next: Promise<CurveRow[]> | undefined = this.curveVersionPage(
-        selection,
-        prms,
-        window,
-        filter,
-        undefined,
-        batchSize,
-      );
-      try {
-        while (next) {
-          const rows = await next;
-          next = undefined;
-          if (rows.length === batchSize) {
-            const last = rows[rows.length - 1]!;
-            next = this.curveVersionPage(
-              selection,
-              prms,
-              window,
-              filter,
-              [last.prm, last.day, last.quantity],
-              batchSize,
-            );
-          }
-          yield rows.map(toCurveDay);
-        }
-      } finally {
-        // A caller that stops early (one page was enough) leaves no query running behind it.
-        if (next) await next.catch(() => undefined);
+      let after: [string, string, string] | undefined;
+      for (;;) {
+        const rows = await this.curveVersionPage(selection, prms, window, filter, after, batchSize);
+        yield rows.map(toCurveDay);
+        if (rows.length < batchSize) break;
+        const last = rows[rows.length - 1]!;
+        after = [last.prm, last.day, last.quantity];
       }
     }
   }
