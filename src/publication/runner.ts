@@ -203,12 +203,17 @@ async function publish(
   const { size, sha256 } = await deps.archive.put(storageKey, zip);
   if (leaseLost()) return undefined;
 
+  // One query for the SIREN's PRMs of the category (every PRM a file covers is among them) rather
+  // than one per 500 covered PRMs.
   const contracts = new Map<string, string>();
-  for (let i = 0; i < coverage.prms.length; i += 500) {
+  if (coverage.prms.length > 0) {
     const rows = await deps.db
       .selectFrom('prm')
       .select(['prm', 'contract_number'])
-      .where('prm', 'in', coverage.prms.slice(i, i + 500))
+      .where('category', '=', subscription.category)
+      .where('prm', 'in', (eb) =>
+        eb.selectFrom('prm_attachment').select('prm').where('siren', '=', subscription.siren),
+      )
       .execute();
     for (const row of rows) contracts.set(row.prm, row.contract_number);
   }
