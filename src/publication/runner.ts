@@ -199,7 +199,9 @@ async function publish(
   }
   // One folder per month of window start (Paris), one file per run: a redone run replaces its own file.
   const storageKey = `${parisDay(run.windowStart).slice(0, 7).replace('-', '/')}/run-${run.id}.zip.pwm`;
-  const zip = writeZip(names.innerName, Readable.from(body), run.horodate);
+  // Up to 4 MiB of written text may wait for the zip: deflate (in the thread pool) keeps working while
+  // this thread reads the next page from the database.
+  const zip = writeZip(names.innerName, Readable.from(body, { highWaterMark: 64 }), run.horodate);
   const { size, sha256 } = await deps.archive.put(storageKey, zip);
   if (leaseLost()) return undefined;
 

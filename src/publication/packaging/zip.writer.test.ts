@@ -154,6 +154,16 @@ async function yazlZip(name: string, content: readonly Buffer[], mtime: Date): P
   }
 }
 
+describe('zip writer, dropped before reading', () => {
+  it('destroys its content stream when the archive is destroyed before its first byte', async () => {
+    const inner = Readable.from(chunks(3));
+    const zip = writeZip(NAME, inner, HORODATE);
+    zip.destroy();
+    await new Promise((resolve) => zip.once('close', resolve));
+    assert.ok(inner.destroyed);
+  });
+});
+
 describe('zip writer bytes', () => {
   const text = Buffer.from(
     Array.from({ length: 50_000 }, (_, i) => `{"v":"${(i * 7919) % 977}","d":"2025-06-10 10:00:00"}`).join(

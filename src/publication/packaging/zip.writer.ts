@@ -189,5 +189,8 @@ export function writeZip(innerName: string, inner: Readable | AsyncIterable<Buff
   if (innerName === '' || /[\\/]/.test(innerName)) {
     throw new RangeError(`zip entry name "${innerName}" is not a plain file name`);
   }
-  return Readable.from(zipParts(innerName, inner, mtime), { objectMode: false });
+  const output = Readable.from(zipParts(innerName, inner, mtime), { objectMode: false });
+  // Also when the archive is dropped before its first byte was read (the content not yet piped).
+  if (inner instanceof Readable) output.on('close', () => inner.destroy());
+  return output;
 }
