@@ -78,8 +78,14 @@ class Coverage {
         // Counted as the writers write: a position of a day in columns is a point when it has a
         // quality; a list of points is counted without iterating it (it may be a one-shot iterable).
         if ('days' in points) {
-          for (const day of points.days) {
-            for (let i = 0; i < day.stamps.length; i++) if (day.quality(day.codes[i]!)) this.points++;
+          for (const { stamps, codes, quality } of points.days) {
+            let code = -1;
+            let present = false;
+            for (let i = 0; i < stamps.length; i++) {
+              // A day's codes are mostly one and the same: ask only when it changes.
+              if (codes[i] !== code) present = quality((code = codes[i]!)) !== undefined;
+              if (present) this.points++;
+            }
           }
         } else if (Array.isArray(points)) this.points += points.length;
       }

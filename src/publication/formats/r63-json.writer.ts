@@ -14,6 +14,26 @@ import {
 } from './r6x.types.js';
 
 /**
+ * `","d":"<stamp>` + `after` for each timestamp of a day's list, built once per list and quality:
+ * days share their lists (every PRM of a daily file has the same 48 timestamps). Per file, a few
+ * dozen lists at most are kept.
+ */
+class PointEnds {
+  private readonly byStamps = new Map<readonly string[], Map<string, readonly string[]>>();
+
+  of(stamps: readonly string[], after: string): readonly string[] {
+    let byAfter = this.byStamps.get(stamps);
+    if (!byAfter) {
+      if (this.byStamps.size >= 64) this.byStamps.clear();
+      this.byStamps.set(stamps, (byAfter = new Map()));
+    }
+    let ends = byAfter.get(after);
+    if (!ends) byAfter.set(after, (ends = stamps.map((d) => `","d":"${d}${after}`)));
+    return ends;
+  }
+}
+
+/**
  * Writes an R63 (load curve) JSON file as UTF-8 chunks, one PRM block at a time (guide §3.1; validates
  * against Enedis.SGE.JSON.0532.Flux.R63Xv1.1.0). Compact JSON, no trailing newline. Per point: `v` is a
  * string rounded to the nearest integer, `tc` only in BEST curves, `iv`/`ec` valued for category B and
@@ -33,6 +53,7 @@ export async function* writeR63Json(
   /** What follows `"n":"` in a point, by quality code, for the current block (null: no point). */
   const tails = new Map<number, string | null>();
   let tailsOf: R63DayColumns['quality'] | undefined;
+  const pointEnds = new PointEnds();
   for await (const block of blocks) {
     const natures = rules.checkBlock(block);
     const best = block.etapeMetier === 'BEST';
@@ -73,21 +94,23 @@ export async function* writeR63Json(
             tailsOf = day.quality;
           }
           const { stamps, values, codes } = day;
-          const step = `","p":"${day.p}","n":"`;
+          let code = -1;
+          let ends: readonly string[] | undefined;
           for (let i = 0; i < stamps.length; i++) {
-            const code = codes[i]!;
-            let tail = tails.get(code);
-            if (tail === undefined) {
-              const quality = day.quality(code);
-              if (quality) rules.checkQuality(quality, natures, block.idPrm, stamps[i]!);
-              tail = quality ? tailOf(quality) : null;
-              tails.set(code, tail);
+            if (codes[i] !== code) {
+              code = codes[i]!;
+              let tail = tails.get(code);
+              if (tail === undefined) {
+                const quality = day.quality(code);
+                if (quality) rules.checkQuality(quality, natures, block.idPrm, stamps[i]!);
+                tail = quality ? tailOf(quality) : null;
+                tails.set(code, tail);
+              }
+              ends = tail === null ? undefined : pointEnds.of(stamps, `","p":"${day.p}","n":"${tail}`);
             }
-            if (tail === null) continue;
+            if (ends === undefined) continue;
             const v = values[i]!;
-            out.push(
-              `${sep}{"v":"${(v | 0) === v ? v : formatR6xInteger(v, 'v')}","d":"${stamps[i]}${step}${tail}`,
-            );
+            out.push(`${sep}{"v":"${(v | 0) === v ? v : formatR6xInteger(v, 'v')}${ends[i]}`);
             sep = ',';
           }
           if (out.full) yield out.take();
