@@ -449,19 +449,25 @@ export class MeasurementRepository {
     }
   }
 
-  /** `streamCurveVersions` a page (up to `batchSize` rows) at a time. */
+  /**
+   * `streamCurveVersions` a page (up to `batchSize` rows) at a time; the first page may be smaller
+   * (`firstBatchSize`), so that a caller starts working on it early.
+   */
   async *streamCurveVersionPages(
     selection: PrmSelection,
     window: { from: Date; to: Date },
     filter: { stage: Stage; quantities: readonly Quantity[] },
     batchSize = 2000,
+    firstBatchSize = batchSize,
   ): AsyncGenerator<StoredCurveDay[]> {
+    let size = firstBatchSize;
     for (const prms of this.prmChunks(selection)) {
       let after: [string, string, string] | undefined;
       for (;;) {
-        const rows = await this.curveVersionPage(selection, prms, window, filter, after, batchSize);
+        const rows = await this.curveVersionPage(selection, prms, window, filter, after, size);
         yield rows.map(toCurveDay);
-        if (rows.length < batchSize) break;
+        if (rows.length < size) break;
+        size = batchSize;
         const last = rows[rows.length - 1]!;
         after = [last.prm, last.day, last.quantity];
       }

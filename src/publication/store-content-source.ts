@@ -168,8 +168,8 @@ export class StoreContentSource implements PublicationContentSource {
 
   /**
    * Curve blocks in PRM order, read a page of PRM-days (and the facts of its PRMs) at a time. With
-   * `prefetch`, the next page and its facts are read while this one is written: at most two pages are
-   * held. Off when only the first block is wanted.
+   * `prefetch`, the next page and its facts are read while the second half of this one is written: at
+   * most two pages are held. Off when only the first block is wanted.
    */
   async *curveBlocks(
     scope: PublicationScope,
@@ -185,6 +185,8 @@ export class StoreContentSource implements PublicationContentSource {
       this.window(scope),
       { stage, quantities: quantitiesOf(scope) },
       pageSize,
+      // A small first page: writing (and deflating) starts while the rest of the window is read.
+      Math.min(pageSize, Math.ceil(pageSize / 8)),
     );
     const pages = stream[Symbol.asyncIterator]();
     const read = async () => {
@@ -214,7 +216,6 @@ export class StoreContentSource implements PublicationContentSource {
         const next = await pending;
         pending = undefined;
         if (!next) break;
-        if (prefetch) pending = read();
         // A PRM's block is handed over once the next PRM starts; the page's rows stay in memory
         // only through the blocks that view them.
         const ready: R63PrmBlock[] = [];
@@ -237,7 +238,13 @@ export class StoreContentSource implements PublicationContentSource {
             quality: qualities[prm.category],
           });
         }
-        yield* ready;
+        // The next page is read once half of this one is handed over: on SQLite, whose reads block
+        // this thread, deflate then has text to work on meanwhile; PostgreSQL works in parallel.
+        const half = prefetch ? Math.floor(ready.length / 2) : ready.length;
+        for (let i = 0; i < ready.length; i++) {
+          if (i === half) pending = read();
+          yield ready[i]!;
+        }
         pending ??= read();
       }
       if (current !== undefined) yield flush(current);
