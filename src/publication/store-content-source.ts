@@ -44,10 +44,10 @@ function curvePageSize(category: Category): number {
 type CollectionPeriods = ReadonlyArray<{ startDate: string; endDate: string | null }>;
 
 /** What a file needs to know of a PRM. */
-type PrmFacts = Pick<PrmRecord, 'prm' | 'category' | 'step' | 'distributorCalendar'>;
+type PrmEssentials = Pick<PrmRecord, 'prm' | 'category' | 'step' | 'distributorCalendar'>;
 
 interface PrmFact {
-  prm: PrmFacts;
+  prm: PrmEssentials;
   collection: CollectionPeriods;
 }
 
@@ -258,9 +258,9 @@ export class StoreContentSource implements PublicationContentSource {
   async *indexBlocks(scope: PublicationScope, batchSize = 2000): AsyncGenerator<R64PrmBlock> {
     const measurements = new MeasurementRepository(this.db);
     let facts: Map<string, PrmFact> | undefined;
-    let current: PrmFacts | undefined;
+    let current: PrmEssentials | undefined;
     let registers = new Map<string, R64Valeur[]>();
-    const flush = (prm: PrmFacts): R64PrmBlock => {
+    const flush = (prm: PrmEssentials): R64PrmBlock => {
       const calendar = prm.distributorCalendar as DistributorCalendar;
       const classes = (DISTRIBUTOR_CALENDARS[calendar].timeClasses as readonly string[]).filter((c) =>
         registers.has(c),
