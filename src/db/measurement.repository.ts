@@ -481,66 +481,90 @@ export class MeasurementRepository {
     filter: { stage: Stage; quantities: readonly Quantity[] },
     batchSize = 256,
   ): AsyncGenerator<StoredCurveDay> {
+    for await (const page of this.streamCurveVersionPages(selection, window, filter, batchSize)) {
+      yield* page;
+    }
+  }
+
+  /**
+   * `streamCurveVersions` a page (up to `batchSize` rows) at a time; the first page may be smaller
+   * (`firstBatchSize`), so that a caller starts working on it early.
+   */
+  async *streamCurveVersionPages(
+    selection: PrmSelection,
+    window: { from: Date; to: Date },
+    filter: { stage: Stage; quantities: readonly Quantity[] },
+    batchSize = 2000,
+    firstBatchSize = batchSize,
+  ): AsyncGenerator<StoredCurveDay[]> {
+    let size = firstBatchSize;
     for (const prms of this.prmChunks(selection)) {
       let after: [string, string, string] | undefined;
       for (;;) {
-        let query = this.db
-          .selectFrom('curve_day as c')
-          .select([
-            'c.prm',
-            'c.day',
-            'c.quantity',
-            'c.stage',
-            'c.step_minutes',
-            'c.vals',
-            'c.qualities',
-            'c.stored_at',
-          ])
-          .where('c.stored_at', '>=', window.from.toISOString())
-          .where('c.stored_at', '<', window.to.toISOString())
-          // The key's latest version inside the window: none stored after it before the window's end.
-          .where((eb) =>
-            eb.or([eb('c.superseded_at', 'is', null), eb('c.superseded_at', '>=', window.to.toISOString())]),
-          )
-          .where('c.stage', '=', filter.stage)
-          .where('c.quantity', 'in', [...filter.quantities]);
-        // PRMs before the page position are done: leaving them out keeps each page's probe short.
-        const position = after?.[0];
-        if (prms) query = query.where('c.prm', 'in', position ? prms.filter((p) => p >= position) : prms);
-        if ('siren' in selection) {
-          const { siren, category } = selection;
-          // The category is checked inside the same EXISTS: as a separate IN (subquery) PostgreSQL
-          // planned pages deep into a large window as a nested loop (hundreds of ms per page).
-          query = query.where(({ exists, selectFrom }) => {
-            let attached = selectFrom('prm_attachment as a')
-              .select('a.id')
-              .whereRef('a.prm', '=', 'c.prm')
-              .where('a.siren', '=', siren)
-              .whereRef('a.start_date', '<=', 'c.day')
-              .where((eb) => eb.or([eb('a.end_date', 'is', null), eb('a.end_date', '>', eb.ref('c.day'))]));
-            if (category)
-              attached = attached.innerJoin('prm as p', 'p.prm', 'a.prm').where('p.category', '=', category);
-            return exists(attached);
-          });
-        }
-        if (after) {
-          const [prm, day, quantity] = after;
-          query = query.where((eb) =>
-            eb(eb.refTuple('c.prm', 'c.day', 'c.quantity'), '>', eb.tuple(prm, day, quantity)),
-          );
-        }
-        const rows = await query
-          .orderBy('c.prm')
-          .orderBy('c.day')
-          .orderBy('c.quantity')
-          .limit(batchSize)
-          .execute();
-        for (const row of rows) yield toCurveDay(row);
-        if (rows.length < batchSize) break;
+        const rows = await this.curveVersionPage(selection, prms, window, filter, after, size);
+        yield rows.map(toCurveDay);
+        if (rows.length < size) break;
+        size = batchSize;
         const last = rows[rows.length - 1]!;
         after = [last.prm, last.day, last.quantity];
       }
     }
+  }
+
+  private curveVersionPage(
+    selection: PrmSelection,
+    prms: string[] | undefined,
+    window: { from: Date; to: Date },
+    filter: { stage: Stage; quantities: readonly Quantity[] },
+    after: [string, string, string] | undefined,
+    batchSize: number,
+  ): Promise<CurveRow[]> {
+    let query = this.db
+      .selectFrom('curve_day as c')
+      .select([
+        'c.prm',
+        'c.day',
+        'c.quantity',
+        'c.stage',
+        'c.step_minutes',
+        'c.vals',
+        'c.qualities',
+        'c.stored_at',
+      ])
+      .where('c.stored_at', '>=', window.from.toISOString())
+      .where('c.stored_at', '<', window.to.toISOString())
+      // The key's latest version inside the window: none stored after it before the window's end.
+      .where((eb) =>
+        eb.or([eb('c.superseded_at', 'is', null), eb('c.superseded_at', '>=', window.to.toISOString())]),
+      )
+      .where('c.stage', '=', filter.stage)
+      .where('c.quantity', 'in', [...filter.quantities]);
+    // PRMs before the page position are done: leaving them out keeps each page's probe short.
+    const position = after?.[0];
+    if (prms) query = query.where('c.prm', 'in', position ? prms.filter((p) => p >= position) : prms);
+    if ('siren' in selection) {
+      const { siren, category } = selection;
+      // The category is checked inside the same EXISTS: as a separate IN (subquery) PostgreSQL
+      // planned pages deep into a large window as a nested loop (hundreds of ms per page).
+      query = query.where(({ exists, selectFrom }) => {
+        let attached = selectFrom('prm_attachment as a')
+          .select('a.id')
+          .whereRef('a.prm', '=', 'c.prm')
+          .where('a.siren', '=', siren)
+          .whereRef('a.start_date', '<=', 'c.day')
+          .where((eb) => eb.or([eb('a.end_date', 'is', null), eb('a.end_date', '>', eb.ref('c.day'))]));
+        if (category)
+          attached = attached.innerJoin('prm as p', 'p.prm', 'a.prm').where('p.category', '=', category);
+        return exists(attached);
+      });
+    }
+    if (after) {
+      const [prm, day, quantity] = after;
+      query = query.where((eb) =>
+        eb(eb.refTuple('c.prm', 'c.day', 'c.quantity'), '>', eb.tuple(prm, day, quantity)),
+      );
+    }
+    return query.orderBy('c.prm').orderBy('c.day').orderBy('c.quantity').limit(batchSize).execute();
   }
 
   /**

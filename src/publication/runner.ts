@@ -74,9 +74,20 @@ class Coverage {
   async *curves(blocks: AsyncIterable<R63PrmBlock>): AsyncGenerator<R63PrmBlock> {
     for await (const block of blocks) {
       if (this.prms[this.prms.length - 1] !== block.idPrm) this.prms.push(block.idPrm);
-      for (const grandeur of block.grandeur) {
-        // The store content source hands over arrays: the count is read from them, not iterated.
-        if (Array.isArray(grandeur.points)) this.points += grandeur.points.length;
+      for (const { points } of block.grandeur) {
+        // Counted as the writers write: a position of a day in columns is a point when it has a
+        // quality; a list of points is counted without iterating it (it may be a one-shot iterable).
+        if ('days' in points) {
+          for (const { stamps, codes, quality } of points.days) {
+            let code = -1;
+            let present = false;
+            for (let i = 0; i < stamps.length; i++) {
+              // A day's codes are mostly one and the same: ask only when it changes.
+              if (codes[i] !== code) present = quality((code = codes[i]!)) !== undefined;
+              if (present) this.points++;
+            }
+          }
+        } else if (Array.isArray(points)) this.points += points.length;
       }
       yield block;
     }
@@ -194,16 +205,23 @@ async function publish(
   }
   // One folder per month of window start (Paris), one file per run: a redone run replaces its own file.
   const storageKey = `${parisDay(run.windowStart).slice(0, 7).replace('-', '/')}/run-${run.id}.zip.pwm`;
-  const zip = writeZip(names.innerName, Readable.from(body), run.horodate);
+  // Up to 4 MiB of written text may wait for the zip: deflate (in the thread pool) keeps working while
+  // this thread reads the next page from the database.
+  const zip = writeZip(names.innerName, Readable.from(body, { highWaterMark: 64 }), run.horodate);
   const { size, sha256 } = await deps.archive.put(storageKey, zip);
   if (leaseLost()) return undefined;
 
+  // One query for the SIREN's PRMs of the category (every PRM a file covers is among them) rather
+  // than one per 500 covered PRMs.
   const contracts = new Map<string, string>();
-  for (let i = 0; i < coverage.prms.length; i += 500) {
+  if (coverage.prms.length > 0) {
     const rows = await deps.db
       .selectFrom('prm')
       .select(['prm', 'contract_number'])
-      .where('prm', 'in', coverage.prms.slice(i, i + 500))
+      .where('category', '=', subscription.category)
+      .where('prm', 'in', (eb) =>
+        eb.selectFrom('prm_attachment').select('prm').where('siren', '=', subscription.siren),
+      )
       .execute();
     for (const row of rows) contracts.set(row.prm, row.contract_number);
   }

@@ -1,14 +1,15 @@
 import type { Db } from '../db/database.js';
-import { MeasurementRepository, type Quantity, type StoredCurveDay } from '../db/measurement.repository.js';
+import { MeasurementRepository, type Quantity } from '../db/measurement.repository.js';
 import type { PrmRecord } from '../db/prm.repository.js';
 import { DISTRIBUTOR_CALENDARS, type DistributorCalendar } from '../domain/calendars.js';
-import type { CurveStep } from '../domain/identifiers.js';
 import { dayTimestamps, midnightTimestamp } from '../domain/paris-calendar.js';
 import { isPresent, unpackQuality, type Stage } from '../domain/point-quality.js';
 import { cadranOf, TIME_CLASS_LABELS, TOTALIZER } from '../domain/time-classes.js';
+import { STEPS_BY_CATEGORY, stepMinutes, type Category, type CurveStep } from '../domain/identifiers.js';
 import type {
+  R63DayColumns,
   R63Grandeur,
-  R63Point,
+  R63PointQuality,
   R63PrmBlock,
   R64PrmBlock,
   R64Valeur,
@@ -30,69 +31,78 @@ function quantitiesOf(scope: PublicationScope): readonly Quantity[] {
 }
 
 /**
- * Facts of the PRMs a file may cover (step, calendar, contract, curve-collection periods), read in
- * two queries for the whole SIREN and category instead of two per PRM.
+ * PRM-days per page of a curve read: about 8 MiB of vectors (6 bytes a point) on the longest day at
+ * the category's finest step, so that two pages in memory stay small whatever the file, and a large
+ * window is read in few queries (each page query probes the rest of the window again).
  */
-class PrmFacts {
-  private prms: Map<string, PrmRecord> | undefined;
-  private collection = new Map<string, Array<{ startDate: string; endDate: string | null }>>();
+function curvePageSize(category: Category): number {
+  const finest = Math.min(...STEPS_BY_CATEGORY[category].map(stepMinutes));
+  const longestDay = (25 * 60) / finest;
+  return Math.min(10_000, Math.floor((8 * 1024 * 1024) / (6 * longestDay)));
+}
 
-  constructor(
-    private readonly db: Db,
-    private readonly scope: PublicationScope,
-  ) {}
+type CollectionPeriods = ReadonlyArray<{ startDate: string; endDate: string | null }>;
 
-  private async load(): Promise<Map<string, PrmRecord>> {
-    const prms = new Map<string, PrmRecord>();
-    const rows = await this.db
-      .selectFrom('prm as p')
-      .selectAll('p')
-      .where('p.category', '=', this.scope.category)
-      .where('p.prm', 'in', (eb) =>
-        eb.selectFrom('prm_attachment').select('prm').where('siren', '=', this.scope.siren),
-      )
-      .execute();
-    for (const row of rows) {
-      prms.set(row.prm, {
+/** What a file needs to know of a PRM. */
+type PrmEssentials = Pick<PrmRecord, 'prm' | 'category' | 'step' | 'distributorCalendar'>;
+
+interface PrmFact {
+  prm: PrmEssentials;
+  collection: CollectionPeriods;
+}
+
+/**
+ * Facts of the PRMs of the scope's SIREN and category, all of them or those in `[range.first,
+ * range.last]` (the PRMs of a page of curve days: pages are in PRM order), in two queries.
+ */
+async function readPrmFacts(
+  db: Db,
+  scope: PublicationScope,
+  range?: { first: string; last: string },
+): Promise<Map<string, PrmFact>> {
+  const collection = new Map<string, Array<{ startDate: string; endDate: string | null }>>();
+  if (scope.category === 'B') {
+    let periods = db
+      .selectFrom('prm_curve_collection as c')
+      .select(['c.prm', 'c.start_date', 'c.end_date'])
+      .where('c.prm', 'in', (eb) =>
+        eb.selectFrom('prm_attachment').select('prm').where('siren', '=', scope.siren),
+      );
+    if (range) periods = periods.where('c.prm', '>=', range.first).where('c.prm', '<=', range.last);
+    for (const period of await periods.execute()) {
+      const list = collection.get(period.prm) ?? [];
+      list.push({ startDate: period.start_date, endDate: period.end_date });
+      collection.set(period.prm, list);
+    }
+  }
+  // Only the columns a file needs: reading whole registry rows was most of the cost.
+  let query = db
+    .selectFrom('prm as p')
+    .select(['p.prm', 'p.category', 'p.step', 'p.distributor_calendar'])
+    .where('p.category', '=', scope.category)
+    .where('p.prm', 'in', (eb) =>
+      eb.selectFrom('prm_attachment').select('prm').where('siren', '=', scope.siren),
+    );
+  if (range) query = query.where('p.prm', '>=', range.first).where('p.prm', '<=', range.last);
+  const facts = new Map<string, PrmFact>();
+  for (const row of await query.execute()) {
+    facts.set(row.prm, {
+      prm: {
         prm: row.prm,
-        segment: row.segment as PrmRecord['segment'],
         category: row.category as PrmRecord['category'],
-        kva: row.kva,
         step: row.step as PrmRecord['step'],
-        contractNumber: row.contract_number,
-        label: row.label,
         distributorCalendar: row.distributor_calendar,
-        supplierCalendar: row.supplier_calendar,
-      });
-    }
-    if (this.scope.category === 'B') {
-      const periods = await this.db
-        .selectFrom('prm_curve_collection as c')
-        .select(['c.prm', 'c.start_date', 'c.end_date'])
-        .where('c.prm', 'in', (eb) =>
-          eb.selectFrom('prm_attachment').select('prm').where('siren', '=', this.scope.siren),
-        )
-        .execute();
-      for (const period of periods) {
-        const list = this.collection.get(period.prm) ?? [];
-        list.push({ startDate: period.start_date, endDate: period.end_date });
-        this.collection.set(period.prm, list);
-      }
-    }
-    return prms;
+      },
+      collection: collection.get(row.prm) ?? [],
+    });
   }
+  return facts;
+}
 
-  async get(prm: string) {
-    this.prms ??= await this.load();
-    const record = this.prms.get(prm);
-    if (!record) throw new Error(`PRM ${prm} of a stored measurement is missing from the registry`);
-    return { prm: record, collection: this.collection.get(prm) ?? [] };
-  }
-
-  /** Contract numbers of the PRMs a file covered (for the archive search). */
-  async contractOf(prm: string): Promise<string> {
-    return (await this.get(prm)).prm.contractNumber;
-  }
+function factOf(facts: ReadonlyMap<string, PrmFact>, prm: string): PrmFact {
+  const fact = facts.get(prm);
+  if (!fact) throw new Error(`PRM ${prm} of a stored measurement is missing from the registry`);
+  return fact;
 }
 
 function collectionOn(
@@ -100,6 +110,36 @@ function collectionOn(
   day: string,
 ): boolean {
   return periods.some((p) => p.startDate <= day && (p.endDate === null || p.endDate > day));
+}
+
+/** A vector cut or zero-padded to the day's positions (a missing quality is "no point"). */
+function fitted<T extends Int32Array | Uint16Array>(vector: T, length: number): T {
+  if (vector.length === length) return vector;
+  const out = new (vector.constructor as new (length: number) => T)(length);
+  out.set(vector.subarray(0, length));
+  return out;
+}
+
+/**
+ * The R63 quality of a stored quality code, as published for a category and stage (`tc` only in BEST
+ * curves, `iv`/`ec` for category B and null for A); undefined for "no point". Decoded once per code.
+ */
+function r63Quality(stage: Stage, category: Category): (code: number) => R63PointQuality | undefined {
+  const known = new Map<number, R63PointQuality | undefined>();
+  return (code) => {
+    let quality = known.get(code);
+    if (quality !== undefined || known.has(code)) return quality;
+    if (isPresent(code)) {
+      const unpacked = unpackQuality(code);
+      if (!unpacked) throw new Error(`stored point quality ${code} has no known nature`);
+      quality = { n: unpacked.n };
+      if (stage === 'BEST' && unpacked.tc !== undefined) quality.tc = unpacked.tc as TypeCompletion;
+      quality.iv = category === 'B' ? ((unpacked.iv ?? null) as R63IndiceVraisemblance | null) : null;
+      quality.ec = category === 'B' ? ((unpacked.ec ?? null) as EtatComplementaire | null) : null;
+    }
+    known.set(code, quality);
+    return quality;
+  };
 }
 
 /**
@@ -110,12 +150,15 @@ function collectionOn(
 export class StoreContentSource implements PublicationContentSource {
   constructor(private readonly db: Db) {}
 
-  private window(scope: PublicationScope) {
+  private window(scope: PublicationScope): { from: Date; to: Date } {
     return { from: scope.window.start, to: scope.window.end };
   }
 
   async hasContent(scope: PublicationScope): Promise<boolean> {
-    const blocks = scope.dataType === 'INDEX' ? this.indexBlocks(scope, 1) : this.curveBlocks(scope, 64);
+    const blocks =
+      scope.dataType === 'INDEX'
+        ? this.indexBlocks(scope, 1)
+        : this.curveBlocks(scope, { pageSize: 64, prefetch: false });
     for await (const block of blocks) {
       void block;
       return true;
@@ -123,73 +166,101 @@ export class StoreContentSource implements PublicationContentSource {
     return false;
   }
 
-  private async *curveDays(
+  /**
+   * Curve blocks in PRM order, read a page of PRM-days (and the facts of its PRMs) at a time. With
+   * `prefetch`, the next page and its facts are read while the second half of this one is written: at
+   * most two pages are held. Off when only the first block is wanted.
+   */
+  async *curveBlocks(
     scope: PublicationScope,
-    batchSize: number,
-  ): AsyncGenerator<{ day: StoredCurveDay; facts: PrmRecord }> {
-    const measurements = new MeasurementRepository(this.db);
-    const facts = new PrmFacts(this.db, scope);
-    const stream = measurements.streamCurveVersions(
+    {
+      pageSize = curvePageSize(scope.category),
+      prefetch = true,
+    }: { pageSize?: number; prefetch?: boolean } = {},
+  ): AsyncGenerator<R63PrmBlock> {
+    const stage = stageOf(scope);
+    const qualities = { A: r63Quality(stage, 'A'), B: r63Quality(stage, 'B') };
+    const stream = new MeasurementRepository(this.db).streamCurveVersionPages(
       { siren: scope.siren, category: scope.category },
       this.window(scope),
-      { stage: stageOf(scope), quantities: quantitiesOf(scope) },
-      batchSize,
+      { stage, quantities: quantitiesOf(scope) },
+      pageSize,
+      // A small first page: writing (and deflating) starts while the rest of the window is read.
+      Math.min(pageSize, Math.ceil(pageSize / 8)),
     );
-    for await (const day of stream) {
-      const { prm, collection } = await facts.get(day.prm);
-      if (prm.category === 'B' && !collectionOn(collection, day.day)) continue;
-      yield { day, facts: prm };
-    }
-  }
-
-  async *curveBlocks(scope: PublicationScope, batchSize = 2000): AsyncGenerator<R63PrmBlock> {
-    const stage = stageOf(scope);
+    const pages = stream[Symbol.asyncIterator]();
+    const read = async () => {
+      const next = await pages.next();
+      if (next.done) return undefined;
+      const page = next.value;
+      const facts =
+        page.length === 0
+          ? new Map<string, PrmFact>()
+          : await readPrmFacts(this.db, scope, { first: page[0]!.prm, last: page[page.length - 1]!.prm });
+      return { page, facts };
+    };
     let current: string | undefined;
-    let grandeurs = new Map<Quantity, R63Point[]>();
+    let grandeurs = new Map<Quantity, R63DayColumns[]>();
     const flush = (prm: string): R63PrmBlock => ({
       idPrm: prm,
       etapeMetier: stage,
       grandeur: CURVE_ORDER.filter((q) => grandeurs.has(q)).map((q): R63Grandeur => ({
         grandeurMetier: 'CONS',
         grandeurPhysique: q,
-        points: grandeurs.get(q)!,
+        points: { days: grandeurs.get(q)! },
       })),
     });
-    for await (const { day, facts } of this.curveDays(scope, batchSize)) {
-      if (current !== undefined && current !== day.prm) {
-        yield flush(current);
-        grandeurs = new Map();
-      }
-      current = day.prm;
-      const step = facts.step as CurveStep;
-      const stamps = dayTimestamps(day.day, facts.category, day.stepMinutes);
-      let points = grandeurs.get(day.quantity);
-      if (!points) grandeurs.set(day.quantity, (points = []));
-      for (let i = 0; i < stamps.length; i++) {
-        const code = day.qualities[i] ?? 0;
-        if (!isPresent(code)) continue;
-        const quality = unpackQuality(code)!;
-        const point: R63Point = { d: stamps[i]!, v: day.values[i]!, p: step, n: quality.n };
-        if (stage === 'BEST' && quality.tc !== undefined) point.tc = quality.tc as TypeCompletion;
-        if (facts.category === 'B') {
-          point.iv = (quality.iv ?? null) as R63IndiceVraisemblance | null;
-          point.ec = (quality.ec ?? null) as EtatComplementaire | null;
-        } else {
-          point.iv = null;
-          point.ec = null;
+    let pending: ReturnType<typeof read> | undefined = read();
+    try {
+      while (pending !== undefined) {
+        const next = await pending;
+        pending = undefined;
+        if (!next) break;
+        // A PRM's block is handed over once the next PRM starts; the page's rows stay in memory
+        // only through the blocks that view them.
+        const ready: R63PrmBlock[] = [];
+        for (const day of next.page) {
+          const { prm, collection } = factOf(next.facts, day.prm);
+          if (prm.category === 'B' && !collectionOn(collection, day.day)) continue;
+          if (current !== undefined && current !== day.prm) {
+            ready.push(flush(current));
+            grandeurs = new Map();
+          }
+          current = day.prm;
+          let days = grandeurs.get(day.quantity);
+          if (!days) grandeurs.set(day.quantity, (days = []));
+          const stamps = dayTimestamps(day.day, prm.category, day.stepMinutes);
+          days.push({
+            stamps,
+            values: fitted(day.values, stamps.length),
+            codes: fitted(day.qualities, stamps.length),
+            p: prm.step as CurveStep,
+            quality: qualities[prm.category],
+          });
         }
-        points.push(point);
+        // The next page is read once half of this one is handed over: on SQLite, whose reads block
+        // this thread, deflate then has text to work on meanwhile; PostgreSQL works in parallel.
+        const half = prefetch ? Math.floor(ready.length / 2) : ready.length;
+        for (let i = 0; i < ready.length; i++) {
+          if (i === half) pending = read();
+          yield ready[i]!;
+        }
+        pending ??= read();
       }
+      if (current !== undefined) yield flush(current);
+    } finally {
+      // A consumer that stops early leaves no read running behind it.
+      await pending?.catch(() => undefined);
+      await pages.return(undefined);
     }
-    if (current !== undefined) yield flush(current);
   }
 
   async *indexBlocks(scope: PublicationScope, batchSize = 2000): AsyncGenerator<R64PrmBlock> {
     const measurements = new MeasurementRepository(this.db);
-    const facts = new PrmFacts(this.db, scope);
-    let current: PrmRecord | undefined;
+    let facts: Map<string, PrmFact> | undefined;
+    let current: PrmEssentials | undefined;
     let registers = new Map<string, R64Valeur[]>();
-    const flush = (prm: PrmRecord): R64PrmBlock => {
+    const flush = (prm: PrmEssentials): R64PrmBlock => {
       const calendar = prm.distributorCalendar as DistributorCalendar;
       const classes = (DISTRIBUTOR_CALENDARS[calendar].timeClasses as readonly string[]).filter((c) =>
         registers.has(c),
@@ -235,7 +306,8 @@ export class StoreContentSource implements PublicationContentSource {
       if (current?.prm !== reading.prm) {
         if (current) yield flush(current);
         registers = new Map();
-        current = (await facts.get(reading.prm)).prm;
+        facts ??= await readPrmFacts(this.db, scope);
+        current = factOf(facts, reading.prm).prm;
       }
       let values = registers.get(reading.register);
       if (!values) registers.set(reading.register, (values = []));

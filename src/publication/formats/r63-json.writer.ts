@@ -7,9 +7,31 @@ import {
   categoryOfCodeFlux,
   R63_UNITE,
   type BlockSource,
+  type R63DayColumns,
+  type R63PointQuality,
   type R63PrmBlock,
   type R6xHeader,
 } from './r6x.types.js';
+
+/**
+ * `","d":"<stamp>` + `after` for each timestamp of a day's list, built once per list and quality:
+ * days share their lists (every PRM of a daily file has the same 48 timestamps). Per file, a few
+ * dozen lists at most are kept.
+ */
+class PointEnds {
+  private readonly byStamps = new Map<readonly string[], Map<string, readonly string[]>>();
+
+  of(stamps: readonly string[], after: string): readonly string[] {
+    let byAfter = this.byStamps.get(stamps);
+    if (!byAfter) {
+      if (this.byStamps.size >= 64) this.byStamps.clear();
+      this.byStamps.set(stamps, (byAfter = new Map()));
+    }
+    let ends = byAfter.get(after);
+    if (!ends) byAfter.set(after, (ends = stamps.map((d) => `","d":"${d}${after}`)));
+    return ends;
+  }
+}
 
 /**
  * Writes an R63 (load curve) JSON file as UTF-8 chunks, one PRM block at a time (guide §3.1; validates
@@ -28,9 +50,18 @@ export async function* writeR63Json(
   const out = new ChunkBuffer();
   out.push(r6xJsonPrologue(header));
   let firstBlock = true;
+  /** What follows `"n":"` in a point, by quality code, for the current block (null: no point). */
+  const tails = new Map<number, string | null>();
+  let tailsOf: R63DayColumns['quality'] | undefined;
+  const pointEnds = new PointEnds();
   for await (const block of blocks) {
     const natures = rules.checkBlock(block);
     const best = block.etapeMetier === 'BEST';
+    const tailOf = (quality: R63PointQuality): string =>
+      `${quality.n}"` +
+      (best && quality.tc != null ? `,"tc":"${quality.tc}"` : '') +
+      (linky ? `,"iv":${quality.iv ?? null},"ec":${quality.ec ?? null}}` : ',"iv":null,"ec":null}');
+    tails.clear();
     out.push(
       `${firstBlock ? '' : ','}{"idPrm":"${block.idPrm}","etapeMetier":"${block.etapeMetier}",${periode},` +
         `"modeCalcul":"MESURE","grandeur":[`,
@@ -44,15 +75,46 @@ export async function* writeR63Json(
       );
       firstGrandeur = false;
       let sep = '';
-      for (const point of g.points) {
-        if (point.v === null) continue;
-        rules.checkPoint(point, natures, block.idPrm);
-        let text = `${sep}{"v":"${formatR6xInteger(point.v, 'v')}","d":"${point.d}","p":"${point.p}","n":"${point.n}"`;
-        if (best && point.tc != null) text += `,"tc":"${point.tc}"`;
-        text += linky ? `,"iv":${point.iv ?? null},"ec":${point.ec ?? null}}` : ',"iv":null,"ec":null}';
-        out.push(text);
-        sep = ',';
-        if (out.full) yield out.take();
+      if (!('days' in g.points)) {
+        for (const point of g.points) {
+          if (point.v === null) continue;
+          rules.checkPoint(point, natures, block.idPrm);
+          out.push(
+            `${sep}{"v":"${formatR6xInteger(point.v, 'v')}","d":"${point.d}","p":"${point.p}","n":"${tailOf(point)}`,
+          );
+          sep = ',';
+          if (out.full) yield out.take();
+        }
+      } else {
+        // Same text as above, with the checks and the quality part done once per code and per day.
+        for (const day of g.points.days) {
+          rules.checkDay(day, block.idPrm);
+          if (day.quality !== tailsOf) {
+            tails.clear();
+            tailsOf = day.quality;
+          }
+          const { stamps, values, codes } = day;
+          let code = -1;
+          let ends: readonly string[] | undefined;
+          for (let i = 0; i < stamps.length; i++) {
+            if (codes[i] !== code) {
+              code = codes[i]!;
+              let tail = tails.get(code);
+              if (tail === undefined) {
+                const quality = day.quality(code);
+                if (quality) rules.checkQuality(quality, natures, block.idPrm, stamps[i]!);
+                tail = quality ? tailOf(quality) : null;
+                tails.set(code, tail);
+              }
+              ends = tail === null ? undefined : pointEnds.of(stamps, `","p":"${day.p}","n":"${tail}`);
+            }
+            if (ends === undefined) continue;
+            const v = values[i]!;
+            out.push(`${sep}{"v":"${(v | 0) === v ? v : formatR6xInteger(v, 'v')}${ends[i]}`);
+            sep = ',';
+          }
+          if (out.full) yield out.take();
+        }
       }
       out.push(']}');
     }

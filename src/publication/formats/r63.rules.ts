@@ -5,7 +5,9 @@ import {
   ETATS_COMPLEMENTAIRES,
   TYPES_COMPLETION,
   type EtapeMetier,
+  type R63DayColumns,
   type R63Point,
+  type R63PointQuality,
   type R63PrmBlock,
 } from './r6x.types.js';
 
@@ -32,6 +34,8 @@ function invalid(detail: string, idPrm: string): AppError {
  */
 export class R63Rules {
   private readonly steps: ReadonlySet<string>;
+  /** Timestamp lists already checked (a file's days share one list per day and step). */
+  private readonly checkedStamps = new WeakSet<readonly string[]>();
 
   constructor(readonly category: Category) {
     this.steps = new Set(STEPS_BY_CATEGORY[category]);
@@ -67,23 +71,47 @@ export class R63Rules {
 
   checkPoint(point: R63Point, natures: ReadonlySet<string>, idPrm: string): void {
     checkR6xTimestamp(point.d, `PRM ${idPrm} point d`);
-    if (!this.steps.has(point.p)) {
+    this.checkStep(point.p, idPrm, point.d);
+    this.checkQuality(point, natures, idPrm, point.d);
+  }
+
+  /**
+   * Checks what all points of a day in columns share: the columns' lengths, the step and the
+   * timestamps (once per timestamp list: days share theirs). Each distinct quality code is then
+   * checked once with `checkQuality`.
+   */
+  checkDay(day: R63DayColumns, idPrm: string): void {
+    if (day.values.length !== day.stamps.length || day.codes.length !== day.stamps.length) {
       throw invalid(
-        `PRM ${idPrm} ${point.d}: step ${point.p} is not allowed for category ${this.category}`,
+        `PRM ${idPrm}: ${day.stamps.length} timestamps for ${day.values.length} values and ${day.codes.length} qualities`,
         idPrm,
       );
     }
-    if (!natures.has(point.n)) {
-      throw invalid(`PRM ${idPrm} ${point.d}: nature ${point.n} is not allowed here`, idPrm);
+    if (!this.checkedStamps.has(day.stamps)) {
+      for (const d of day.stamps) checkR6xTimestamp(d, `PRM ${idPrm} point d`);
+      this.checkedStamps.add(day.stamps);
     }
-    if (point.tc != null && !COMPLETIONS.has(point.tc)) {
-      throw invalid(`PRM ${idPrm} ${point.d}: completion type ${point.tc} is unknown`, idPrm);
+    if (day.stamps.length > 0) this.checkStep(day.p, idPrm, day.stamps[0]!);
+  }
+
+  private checkStep(p: string, idPrm: string, d: string): void {
+    if (!this.steps.has(p)) {
+      throw invalid(`PRM ${idPrm} ${d}: step ${p} is not allowed for category ${this.category}`, idPrm);
     }
-    if (point.iv != null && point.iv !== 0 && point.iv !== 1 && point.iv !== 2) {
-      throw invalid(`PRM ${idPrm} ${point.d}: likelihood index ${String(point.iv)} is not 0, 1 or 2`, idPrm);
+  }
+
+  checkQuality(quality: R63PointQuality, natures: ReadonlySet<string>, idPrm: string, d: string): void {
+    if (!natures.has(quality.n)) {
+      throw invalid(`PRM ${idPrm} ${d}: nature ${quality.n} is not allowed here`, idPrm);
     }
-    if (point.ec != null && !ETATS.has(point.ec)) {
-      throw invalid(`PRM ${idPrm} ${point.d}: complementary state ${point.ec} is unknown`, idPrm);
+    if (quality.tc != null && !COMPLETIONS.has(quality.tc)) {
+      throw invalid(`PRM ${idPrm} ${d}: completion type ${quality.tc} is unknown`, idPrm);
+    }
+    if (quality.iv != null && quality.iv !== 0 && quality.iv !== 1 && quality.iv !== 2) {
+      throw invalid(`PRM ${idPrm} ${d}: likelihood index ${String(quality.iv)} is not 0, 1 or 2`, idPrm);
+    }
+    if (quality.ec != null && !ETATS.has(quality.ec)) {
+      throw invalid(`PRM ${idPrm} ${d}: complementary state ${quality.ec} is unknown`, idPrm);
     }
   }
 }

@@ -102,11 +102,35 @@ export interface R63Point {
   ec?: EtatComplementaire | null;
 }
 
+/** What a point says besides its time and value. */
+export type R63PointQuality = Pick<R63Point, 'n' | 'tc' | 'iv' | 'ec'>;
+
+/**
+ * The points of one curve day in columns, as the store keeps them, so that a writer formats them
+ * without an object per point: position i is stamped `stamps[i]`, has the value `values[i]` and the
+ * quality `quality(codes[i])`; a position whose quality is undefined has no point. `quality` must
+ * answer the same for the same code (writers check and format each distinct code once per block), and
+ * the lists must not change once handed over (a timestamp list is checked once per file).
+ */
+export interface R63DayColumns {
+  /** One per position, in chronological order (the autumn repeated hour twice). */
+  stamps: readonly string[];
+  values: ArrayLike<number>;
+  codes: ArrayLike<number>;
+  p: CurveStep;
+  quality(code: number): R63PointQuality | undefined;
+}
+
+/** Points in columns, one entry per day in day order (the form the store content source hands over). */
+export interface R63PointColumns {
+  days: readonly R63DayColumns[];
+}
+
 export interface R63Grandeur {
   grandeurMetier: GrandeurMetier;
   grandeurPhysique: R63GrandeurPhysique;
   /** In file order; for the autumn day the repeated hour appears twice, in chronological order. */
-  points: Iterable<R63Point>;
+  points: Iterable<R63Point> | R63PointColumns;
 }
 
 /** One `mesures` entry: one PRM, one stage (BRUT or BEST), its curves over the published days. */

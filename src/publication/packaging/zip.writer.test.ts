@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import yauzl from 'yauzl';
+import { ZipFile } from 'yazl';
 import { collectText, r64Block, r6xHeader } from '../../../test/support/r6x-fixtures.js';
 import { writeR64Csv } from '../formats/r64-csv.writer.js';
 import { writeZip } from './zip.writer.js';
@@ -135,6 +136,68 @@ describe('zip writer', () => {
     const atStop = produced;
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.ok(produced - atStop <= 2, `kept producing after the consumer stopped (${atStop} → ${produced})`);
+  });
+});
+
+/** The archive yazl 3 writes for one streamed entry, with the Paris wall clock as the process time. */
+async function yazlZip(name: string, content: readonly Buffer[], mtime: Date): Promise<Buffer> {
+  const previous = process.env.TZ;
+  process.env.TZ = 'Europe/Paris';
+  try {
+    const zip = new ZipFile();
+    zip.addReadStream(Readable.from(content), name, { mtime, compress: true, mode: 0o100644 });
+    zip.end();
+    return await bytesOf(zip.outputStream as Readable);
+  } finally {
+    if (previous === undefined) delete process.env.TZ;
+    else process.env.TZ = previous;
+  }
+}
+
+describe('zip writer, dropped before reading', () => {
+  it('destroys its content stream when the archive is destroyed before its first byte', async () => {
+    const inner = Readable.from(chunks(3));
+    const zip = writeZip(NAME, inner, HORODATE);
+    zip.destroy();
+    await new Promise((resolve) => zip.once('close', resolve));
+    assert.ok(inner.destroyed);
+  });
+});
+
+describe('zip writer bytes', () => {
+  const text = Buffer.from(
+    Array.from({ length: 50_000 }, (_, i) => `{"v":"${(i * 7919) % 977}","d":"2025-06-10 10:00:00"}`).join(
+      ',',
+    ),
+  );
+  const cases: Array<[string, Buffer[]]> = [
+    ['no content', []],
+    ['one chunk', [text]],
+    [
+      '64 KiB chunks',
+      Array.from({ length: Math.ceil(text.length / 65536) }, (_, i) =>
+        text.subarray(i * 65536, (i + 1) * 65536),
+      ),
+    ],
+    [
+      'uneven chunks',
+      Array.from({ length: Math.ceil(text.length / 999) }, (_, i) => text.subarray(i * 999, (i + 1) * 999)),
+    ],
+    ['incompressible content', [randomBytes(200_000)]],
+  ];
+  for (const [label, content] of cases) {
+    it(`are those of yazl for the same entry (${label})`, async () => {
+      for (const name of [NAME, 'Relevé_été.csv']) {
+        const ours = await bytesOf(writeZip(name, Readable.from(content), HORODATE));
+        assert.ok(ours.equals(await yazlZip(name, content, HORODATE)), `${label}, ${name}`);
+      }
+    });
+  }
+
+  it('do not depend on how the content is cut into chunks', async () => {
+    const whole = await bytesOf(writeZip(NAME, Readable.from([text]), HORODATE));
+    const cut = await bytesOf(writeZip(NAME, Readable.from(cases[3]![1]), HORODATE));
+    assert.ok(whole.equals(cut));
   });
 });
 
