@@ -93,6 +93,58 @@ describe('R6X CSV reader', () => {
     }
   });
 
+  it('reads every line as a plain split on ";" would, repeated lines or not', async () => {
+    // Lines that repeat the previous one but for time and value, and lines that differ anywhere else.
+    const base = row('2026-01-05 10:00:00', '1200').split(';');
+    const variants: Array<(f: string[], i: number) => void> = [
+      (f, i) => (f[8] = String(i * 37)),
+      (f, i) => (f[8] = `-${i}`),
+      (f) => (f[8] = '1'.repeat(15)),
+      (f) => (f[8] = `-${'1'.repeat(15)}`),
+      (f) => (f[8] = '1'.repeat(16)),
+      (f) => (f[8] = '12.5'),
+      (f) => (f[8] = ''),
+      (f) => (f[8] = 'null'),
+      (f) => (f[7] = '2026-01-05 10:0x:00'),
+      (f) => (f[7] = '2026-01-05 10:05'),
+      (f) => (f[7] = '2026-01-05 10:05;00'),
+      (f) => (f[9] = 'S'),
+      (f) => (f[0] = '40000000000002'),
+      (f) => (f[12] = '5'),
+      (f) => f.push('extra'),
+      (f) => f.splice(3, 1),
+    ];
+    const lines = [header];
+    for (let i = 0; i < 400; i++) {
+      const f = [...base];
+      f[7] = `2026-01-05 ${String(10 + (Math.floor(i / 12) % 12)).padStart(2, '0')}:${String((i % 12) * 5).padStart(2, '0')}:00`;
+      f[8] = String(1000 + i);
+      if (i % 7 === 3) variants[((i / 7) % variants.length) | 0]!(f, i);
+      lines.push(f.join(';'));
+    }
+    const text = lines.join('\r\n') + '\r\n';
+    const expected: unknown[][] = [];
+    text
+      .split('\r\n')
+      .slice(1, -1)
+      .forEach((l) => {
+        const f = l.split(';');
+        if (f.length !== 13) return;
+        const v = /^-?\d+$/.test(f[8]!) && f[8]!.length <= 15 ? Number(f[8]) : f[8];
+        expected.push([f[0], f[7], v, f[9], f[12]]);
+      });
+    for (const size of [3, 101, 4096, 1 << 20]) {
+      const got = recordingSink();
+      await readR6xCsv(chunksOf(Buffer.from(text), size), got.sink);
+      assert.deepEqual(
+        got.points.map((p) => [p.prm, p.timestamp, p.value, p.nature, p.ec]),
+        expected,
+        `chunks of ${size} bytes`,
+      );
+      assert.equal(got.errors.length, lines.length - 1 - expected.length);
+    }
+  });
+
   it('decodes a field that is not ASCII as UTF-8, even split across chunks', async () => {
     const bytes = Buffer.from([header, row('2026-01-05 10:00:00', '1', 'Été')].join('\n'));
     for (const size of [1, 3, 1 << 20]) {

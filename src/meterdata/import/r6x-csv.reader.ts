@@ -107,32 +107,85 @@ function integerField(buf: Buffer, start: number, end: number): number | string 
 }
 
 /**
- * Finds the `;` and line feeds of `buf[from, to)` in one pass: `seps` receives the position of every
- * `;` of a complete line, `lineEnds[k]` the line feed ending line k and `lineSeps[k]` the number of `;`
- * up to it. Returns the number of complete lines. A plain loop over bytes in a function of its own,
- * which the engine compiles to tight machine code.
+ * The lines of a curve mostly repeat the previous line but for the timestamp and the value. This
+ * remembers the bytes before the timestamp and after the value of the last point line read in full;
+ * a line that starts and ends with those same bytes, with a plain timestamp and integer between, is
+ * the same point fields with a new time and value: `read` takes it in one pass, without splitting,
+ * decoding or checking its other fields again. Any other line is read in full.
  */
-function scan(
-  buf: Buffer,
-  from: number,
-  to: number,
-  seps: Int32Array,
-  lineEnds: Int32Array,
-  lineSeps: Int32Array,
-): number {
-  let sepCount = 0;
-  let lineCount = 0;
-  for (let i = from; i < to; i++) {
-    const byte = buf[i]!;
-    if (byte === SEMICOLON) {
-      seps[sepCount++] = i;
-    } else if (byte === LF) {
-      lineEnds[lineCount] = i;
-      lineSeps[lineCount++] = sepCount;
+class RepeatedLine {
+  private prefix = Buffer.alloc(256);
+  private prefixLength = -1;
+  private suffix = Buffer.alloc(256);
+  private suffixLength = -1;
+
+  /**
+   * After a point line `buf[start, end)` was read in full: its bytes up to `timestampStart` and from
+   * `valueEnd` (the `;` after the value). Only when the value column follows the timestamp column.
+   */
+  remember(
+    buf: Buffer,
+    start: number,
+    timestampStart: number,
+    valueEnd: number,
+    end: number,
+    adjacent: boolean,
+  ) {
+    const prefixLength = timestampStart - start;
+    const suffixLength = end - valueEnd;
+    if (!adjacent || prefixLength > this.prefix.length || suffixLength > this.suffix.length) {
+      this.prefixLength = -1;
+      return;
     }
+    buf.copy(this.prefix, 0, start, timestampStart);
+    buf.copy(this.suffix, 0, valueEnd, end);
+    this.prefixLength = prefixLength;
+    this.suffixLength = suffixLength;
   }
-  // Separators after the last line feed belong to an incomplete line: they are scanned again with it.
-  return lineCount;
+
+  /**
+   * Reads the line at `pos` (complete lines end before `limit`) if it repeats the remembered one: sets
+   * the point's timestamp and value and returns where the next line starts; else -1.
+   */
+  read(buf: Buffer, pos: number, limit: number, point: CurvePointInput): number {
+    const prefixLength = this.prefixLength;
+    if (prefixLength < 0) return -1;
+    const timestampEnd = pos + prefixLength + 19;
+    // Room for `;`, a digit, the suffix and a line feed.
+    if (timestampEnd + 3 + this.suffixLength > limit) return -1;
+    const prefix = this.prefix;
+    for (let k = 0; k < prefixLength; k++) if (buf[pos + k] !== prefix[k]) return -1;
+    // AAAA-MM-JJ hh:mm:ss: digits, `-`, space and `:` only (so no separator hides in it).
+    for (let i = pos + prefixLength; i < timestampEnd; i++) {
+      const b = buf[i]!;
+      if ((b < ZERO || b > NINE) && b !== MINUS && b !== 0x20 && b !== 0x3a) return -1;
+    }
+    if (buf[timestampEnd] !== SEMICOLON) return -1;
+    let i = timestampEnd + 1;
+    const negative = buf[i] === MINUS;
+    if (negative) i++;
+    const digits = i;
+    let value = 0;
+    for (; i < limit; i++) {
+      const b = buf[i]!;
+      if (b < ZERO || b > NINE) break;
+      value = value * 10 + (b - ZERO);
+    }
+    // As `integerField`: at most 15 characters, sign included.
+    if (i === digits || i - timestampEnd - 1 > 15 || buf[i] !== SEMICOLON) return -1;
+    const suffixLength = this.suffixLength;
+    if (i + suffixLength >= limit) return -1;
+    const suffix = this.suffix;
+    for (let k = 0; k < suffixLength; k++) if (buf[i + k] !== suffix[k]) return -1;
+    const after = i + suffixLength;
+    let next: number;
+    if (buf[after] === LF) next = after + 1;
+    else if (buf[after] === CR && buf[after + 1] === LF) next = after + 2;
+    else return -1;
+    point.timestamp = latin1Slice.call(buf, pos + prefixLength, timestampEnd);
+    point.value = negative ? -value : value;
+    return next;
+  }
 }
 
 interface R63Columns {
@@ -163,6 +216,7 @@ export async function readR6xCsv(
   const where = (field: string) => `line ${lineNumber} (${FIELD_COLUMN[field] ?? field})`;
   let r63: R63Columns | undefined;
   const caches = Array.from({ length: MAX_FIELDS }, () => new ColumnCache());
+  const repeat = new RepeatedLine();
   const starts = new Int32Array(MAX_FIELDS);
   const ends = new Int32Array(MAX_FIELDS);
   // One point object reused for every line (the sink copies what it keeps).
@@ -275,55 +329,51 @@ export async function readR6xCsv(
     point.tc = c.tc === undefined ? undefined : caches[c.tc]!.get(buf, starts[c.tc]!, ends[c.tc]!);
     point.iv = caches[c.iv]!.get(buf, starts[c.iv]!, ends[c.iv]!);
     point.ec = caches[c.ec]!.get(buf, starts[c.ec]!, ends[c.ec]!);
+    repeat.remember(buf, start, starts[c.timestamp]!, ends[c.value]!, end, c.value === c.timestamp + 1);
     return sink.addCurvePoint(point, where) ? undefined : sink.curvePoint(point, where);
   };
 
-  // Lines are scanned in windows of one longest line: bounded work arrays, and a longer line is refused.
-  const window = MAX_CSV_LINE_BYTES + 1;
-  const seps = new Int32Array(window);
-  const lineEnds = new Int32Array(window);
-  const lineSeps = new Int32Array(window);
-
-  /** Calls `line` for each of the `lineCount` lines `scan` found from `from`. */
-  const lines = async (buf: Buffer, from: number, lineCount: number): Promise<void> => {
-    let lineStart = from;
-    let sep = 0;
-    for (let k = 0; k < lineCount; k++) {
-      const lineEnd = lineEnds[k]!;
-      const lastSep = lineSeps[k]!;
-      let count = 0;
-      let fieldStart = lineStart;
-      const end = lineEnd > lineStart && buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
-      for (; sep < lastSep; sep++) {
+  /** Splits the line `buf[start, lf)` at its `;` and hands it to `line`. */
+  const splitLine = (buf: Buffer, start: number, lf: number): Promise<void> | undefined => {
+    if (lf - start > MAX_CSV_LINE_BYTES) tooLong();
+    const end = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
+    let count = 0;
+    let fieldStart = start;
+    for (let i = start; i < end; i++) {
+      if (buf[i] === SEMICOLON) {
         if (count < MAX_FIELDS - 1) {
           starts[count] = fieldStart;
-          ends[count++] = seps[sep]!;
+          ends[count++] = i;
         }
-        fieldStart = seps[sep]! + 1;
+        fieldStart = i + 1;
       }
-      starts[count] = fieldStart;
-      ends[count++] = end;
-      const pending = line(buf, lineStart, end, count);
-      if (pending) await pending;
-      lineStart = lineEnd + 1;
     }
+    starts[count] = fieldStart;
+    ends[count++] = end;
+    return line(buf, start, end, count);
   };
 
   /** Reads the complete lines of `buf`; returns the bytes of the incomplete line after them (a copy). */
   const complete = async (buf: Buffer): Promise<Buffer | undefined> => {
-    let from = 0;
-    while (from < buf.length) {
-      const to = Math.min(buf.length, from + window);
-      const lineCount = scan(buf, from, to, seps, lineEnds, lineSeps);
-      if (lineCount === 0) {
-        if (to - from === window) tooLong();
-        break;
+    const limit = buf.lastIndexOf(LF) + 1;
+    let pos = 0;
+    while (pos < limit) {
+      const next = kind === 'R63' ? repeat.read(buf, pos, limit, point) : -1;
+      if (next >= 0) {
+        lineNumber++;
+        if (!sink.addCurvePoint(point, where)) await sink.curvePoint(point, where);
+        pos = next;
+        continue;
       }
-      await lines(buf, from, lineCount);
-      from = lineEnds[lineCount - 1]! + 1;
+      const lf = buf.indexOf(LF, pos);
+      const pending = splitLine(buf, pos, lf);
+      if (pending) await pending;
+      pos = lf + 1;
     }
-    return from < buf.length ? Buffer.from(buf.subarray(from)) : undefined;
+    if (buf.length - limit >= window) tooLong();
+    return limit < buf.length ? Buffer.from(buf.subarray(limit)) : undefined;
   };
+  const window = MAX_CSV_LINE_BYTES + 1;
   const tooLong = () => sink.rejectNow(`line ${lineNumber + 1}`, `longer than ${MAX_CSV_LINE_BYTES} bytes`);
 
   let carry: Buffer | undefined;
@@ -342,8 +392,7 @@ export async function readR6xCsv(
         if (carry.length >= window) tooLong();
         continue;
       }
-      const rest = await complete(Buffer.concat([carry, buf.subarray(0, lf + 1)]));
-      if (rest !== undefined) throw new Error('unreachable: a line feed ends the joined line');
+      await complete(Buffer.concat([carry, buf.subarray(0, lf + 1)]));
       buf = buf.subarray(lf + 1);
     }
     carry = await complete(buf);
