@@ -58,6 +58,41 @@ export class PrmRepository {
     return row && toRecord(row);
   }
 
+  /** Up to `limit` PRMs from `first` on, in PRM order (readers of sorted files load them ahead). */
+  async findFrom(first: string, limit: number): Promise<PrmRecord[]> {
+    const rows = await this.db
+      .selectFrom('prm')
+      .selectAll()
+      .where('prm', '>=', first)
+      .orderBy('prm')
+      .limit(limit)
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  /** Curve-collection periods of several PRMs, by PRM, each list in start order. */
+  async collectionPeriodsOfMany(
+    prms: readonly string[],
+  ): Promise<Map<string, Array<{ startDate: string; endDate: string | null }>>> {
+    const periods = new Map<string, Array<{ startDate: string; endDate: string | null }>>();
+    for (let i = 0; i < prms.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('prm_curve_collection')
+        .select(['prm', 'start_date', 'end_date'])
+        .where('prm', 'in', prms.slice(i, i + 500))
+        .orderBy('prm')
+        .orderBy('start_date')
+        .execute();
+      for (const row of rows) {
+        const list = periods.get(row.prm);
+        const period = { startDate: row.start_date, endDate: row.end_date };
+        if (list) list.push(period);
+        else periods.set(row.prm, [period]);
+      }
+    }
+    return periods;
+  }
+
   async insert(record: PrmRecord, now: Date): Promise<void> {
     await this.db
       .insertInto('prm')

@@ -351,6 +351,14 @@ describeEachEngine('measurement import', (ctx) => {
     assert.equal(stored?.values.filter((v, i) => v !== day.values[i]).length, 1);
   });
 
+  it('rejects a PRM of the other category than the file announces, once per PRM', async () => {
+    const days = ['2026-01-08', '2026-01-09'].flatMap((d) => generatePrmDay(prmA, d, 1, true).curves);
+    const error = await rejection(importFile(file('r63b-with-a.json', r63Json(days, 'B'))));
+    assert.match(error.detail, /PRM 40000000000001 is category A, the file is for category B/);
+    assert.equal(error.detail.match(/is category A/g)?.length, 1);
+    assert.deepEqual(await store().readCurves(PRM_A, '2026-01-08', '2026-01-10'), []);
+  });
+
   it('rejects malformed JSON naming the JSON path, and stores nothing', async () => {
     const json = r63Json(curvesA().slice(0, 1), 'A').replace('"v": "', '"v": oops"');
     const error = await rejection(

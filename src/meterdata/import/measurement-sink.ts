@@ -89,6 +89,8 @@ const INDEX_BATCH = 2000;
  * are written together, a few hundred PRM-days per round of queries, in bounded memory.
  */
 const FLUSH_POINTS = 100_000;
+/** PRMs of the registry loaded ahead of the one a file names. */
+const PRM_LOAD_AHEAD = 1000;
 
 const UNITS: Readonly<Record<Quantity, string>> = { PA: 'W', PRI: 'VAr', PRC: 'VAr' };
 const QUANTITIES_FOR: Readonly<Record<Category, readonly string[]>> = { A: ['PA', 'PRI', 'PRC'], B: ['PA'] };
@@ -186,6 +188,8 @@ export class MeasurementSink {
   private readonly store: MeasurementRepository;
   private readonly prmRepo: PrmRepository;
   private readonly prms = new Map<string, KnownPrm | null>();
+  /** PRMs whose category contradicts the file's, already reported. */
+  private readonly contradicted = new Set<string>();
   private readonly errors: string[] = [];
   private readonly warnings: string[] = [];
   private warningCount = 0;
@@ -256,31 +260,52 @@ export class MeasurementSink {
     );
   }
 
-  /** Loads and caches a PRM (null when malformed or unknown); reports a category the file contradicts. */
-  private async load(id: string, where: Location): Promise<KnownPrm | null> {
-    const cached = this.prms.get(id);
-    if (cached !== undefined) return cached;
-    const record = /^\d{14}$/.test(id) ? await this.prmRepo.find(id) : undefined;
-    const known = record
-      ? {
-          record,
-          minutes: stepMinutes(record.step),
-          collection: record.category === 'B' ? await this.prmRepo.collectionPeriodsOf(id) : [],
+  /**
+   * Loads and caches a PRM (null when malformed or unknown).
+   * Files list PRMs in order: the next PRMs of the registry are loaded with it, so a file of many PRMs
+   * costs a query per thousand of them, not one per PRM (each would wait behind the writes in flight).
+   */
+  private async load(id: string): Promise<KnownPrm | null> {
+    let known = this.prms.get(id);
+    if (known === undefined) {
+      if (/^\d{14}$/.test(id)) {
+        const records = await this.prmRepo.findFrom(id, PRM_LOAD_AHEAD);
+        const periods = await this.prmRepo.collectionPeriodsOfMany(
+          records.filter((r) => r.category === 'B').map((r) => r.prm),
+        );
+        for (const record of records) {
+          if (this.prms.has(record.prm)) continue;
+          this.prms.set(record.prm, {
+            record,
+            minutes: stepMinutes(record.step),
+            collection: periods.get(record.prm) ?? [],
+          });
         }
-      : null;
-    this.prms.set(detach(id), known);
-    if (known && this.expectedCategory && known.record.category !== this.expectedCategory) {
-      this.error(
-        where('idPrm'),
-        `PRM ${id} is category ${known.record.category}, the file is for category ${this.expectedCategory}`,
-      );
+      }
+      known = this.prms.get(id);
+      if (known === undefined) {
+        known = null;
+        this.prms.set(detach(id), null);
+      }
     }
     return known;
   }
 
+  /** Reports, once per PRM, a PRM whose category is not the one the file announces. */
+  private checkCategory(known: KnownPrm, where: Location): void {
+    const { record } = known;
+    if (!this.expectedCategory || record.category === this.expectedCategory) return;
+    if (this.contradicted.has(record.prm)) return;
+    this.contradicted.add(record.prm);
+    this.error(
+      where('idPrm'),
+      `PRM ${record.prm} is category ${record.category}, the file is for category ${this.expectedCategory}`,
+    );
+  }
+
   private async prm(value: Scalar, where: Location): Promise<KnownPrm | undefined> {
     const id = text(value) ?? '';
-    const known = await this.load(id, where);
+    const known = await this.load(id);
     if (!known) {
       this.error(where('idPrm'), /^\d{14}$/.test(id) ? `unknown PRM ${id}` : `PRM "${id}" must be 14 digits`);
       return undefined;
@@ -293,8 +318,7 @@ export class MeasurementSink {
     if (this.addCurvePoint(p, where)) return;
     const prmId = text(p.prm);
     if (prmId !== this.openPrm && this.openSlots >= FLUSH_POINTS) await this.startRound();
-    this.openPrm = prmId;
-    await this.load(prmId ?? '', where);
+    await this.load(prmId ?? '');
     this.addCurvePoint(p, where);
   }
 
@@ -307,6 +331,7 @@ export class MeasurementSink {
     if (prmId !== this.openPrm && this.openSlots >= FLUSH_POINTS) return false;
     const known = this.prms.get(prmId ?? '');
     if (known === undefined) return false;
+    if (prmId !== this.openPrm && known !== null) this.checkCategory(known, where);
     this.openPrm = prmId;
     if (known === null) {
       this.error(
@@ -694,6 +719,7 @@ export class MeasurementSink {
   async indexReading(r: IndexReadingInput, where: Location): Promise<void> {
     const known = this.prms.get(text(r.prm) ?? '') ?? (await this.prm(r.prm, where));
     if (!known) return;
+    this.checkCategory(known, where);
     const { record } = known;
     const grid = text(r.grid);
     if (grid === 'F') {
