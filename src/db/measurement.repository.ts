@@ -511,6 +511,35 @@ export class MeasurementRepository {
     }
   }
 
+  /**
+   * Whether `streamCurveVersions` would yield anything, restricted (with `collectedOnly`) to days on
+   * which the PRM's curve collection was on: one query that stops at the first row, instead of ordering
+   * the window's rows.
+   */
+  async hasCurveVersions(
+    selection: PrmSelection,
+    window: { from: Date; to: Date },
+    filter: { stage: Stage; quantities: readonly Quantity[] },
+    collectedOnly: boolean,
+  ): Promise<boolean> {
+    for (const prms of this.prmChunks(selection)) {
+      let query = this.curveVersionQuery(selection, prms, window, filter, undefined).select('c.prm');
+      if (collectedOnly) {
+        query = query.where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('prm_curve_collection as cc')
+              .select('cc.prm')
+              .whereRef('cc.prm', '=', 'c.prm')
+              .whereRef('cc.start_date', '<=', 'c.day')
+              .where((eb) => eb.or([eb('cc.end_date', 'is', null), eb('cc.end_date', '>', eb.ref('c.day'))])),
+          ),
+        );
+      }
+      if (await query.limit(1).executeTakeFirst()) return true;
+    }
+    return false;
+  }
+
   private curveVersionPage(
     selection: PrmSelection,
     prms: string[] | undefined,
@@ -519,8 +548,7 @@ export class MeasurementRepository {
     after: [string, string, string] | undefined,
     batchSize: number,
   ): Promise<CurveRow[]> {
-    let query = this.db
-      .selectFrom('curve_day as c')
+    return this.curveVersionQuery(selection, prms, window, filter, after)
       .select([
         'c.prm',
         'c.day',
@@ -531,6 +559,23 @@ export class MeasurementRepository {
         'c.qualities',
         'c.stored_at',
       ])
+      .orderBy('c.prm')
+      .orderBy('c.day')
+      .orderBy('c.quantity')
+      .limit(batchSize)
+      .execute();
+  }
+
+  /** The rows of `curveVersionPage`, before choosing columns and order. */
+  private curveVersionQuery(
+    selection: PrmSelection,
+    prms: string[] | undefined,
+    window: { from: Date; to: Date },
+    filter: { stage: Stage; quantities: readonly Quantity[] },
+    after: [string, string, string] | undefined,
+  ) {
+    let query = this.db
+      .selectFrom('curve_day as c')
       .where('c.stored_at', '>=', window.from.toISOString())
       .where('c.stored_at', '<', window.to.toISOString())
       // The key's latest version inside the window: none stored after it before the window's end.
@@ -564,7 +609,7 @@ export class MeasurementRepository {
         eb(eb.refTuple('c.prm', 'c.day', 'c.quantity'), '>', eb.tuple(prm, day, quantity)),
       );
     }
-    return query.orderBy('c.prm').orderBy('c.day').orderBy('c.quantity').limit(batchSize).execute();
+    return query;
   }
 
   /**

@@ -1,5 +1,5 @@
-import type { Selectable } from 'kysely';
-import type { Db } from './database.js';
+import { sql, type Selectable } from 'kysely';
+import type { Db, Engine } from './database.js';
 import type { PublicationTable } from './schema.js';
 
 export interface PublicationRecord {
@@ -76,7 +76,11 @@ export interface PublicationSearch {
 
 /** The archive rows: what was published, for whom, with what, and where the sealed file lies. */
 export class PublicationRepository {
-  constructor(private readonly db: Db) {}
+  /** `engine` lets PostgreSQL take a file's PRM list in one statement (SQLite: batched inserts). */
+  constructor(
+    private readonly db: Db,
+    private readonly engine?: Engine,
+  ) {}
 
   async insert(
     publication: NewPublication,
@@ -109,6 +113,14 @@ export class PublicationRepository {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
+    if (this.engine === 'postgres' && prms.length > 0) {
+      // Two array parameters instead of three per row: a 10 000-PRM file's list in one round trip.
+      await sql`insert into publication_prm (publication_id, prm, contract_number)
+        select ${row.id}, p.prm, p.contract_number
+        from unnest(${prms.map((p) => p.prm)}::text[], ${prms.map((p) => p.contractNumber)}::text[])
+          as p (prm, contract_number)`.execute(this.db);
+      return row.id;
+    }
     for (let i = 0; i < prms.length; i += 500) {
       const chunk = prms.slice(i, i + 500);
       await this.db

@@ -229,7 +229,7 @@ async function publish(
   return deps.db.transaction().execute(async (trx) => {
     const runs = new PublicationRunRepository(trx, deps.engine);
     if (!(await runs.complete(run.id, owner, now))) return undefined;
-    const publications = new PublicationRepository(trx);
+    const publications = new PublicationRepository(trx, deps.engine);
     const publicationId = await publications.insert(
       {
         runId: run.id,

@@ -155,11 +155,16 @@ export class StoreContentSource implements PublicationContentSource {
   }
 
   async hasContent(scope: PublicationScope): Promise<boolean> {
-    const blocks =
-      scope.dataType === 'INDEX'
-        ? this.indexBlocks(scope, 1)
-        : this.curveBlocks(scope, { pageSize: 64, prefetch: false });
-    for await (const block of blocks) {
+    if (scope.dataType !== 'INDEX') {
+      // Category B curves count only on days their collection was on, as `curveBlocks` filters them.
+      return new MeasurementRepository(this.db).hasCurveVersions(
+        { siren: scope.siren, category: scope.category },
+        this.window(scope),
+        { stage: stageOf(scope), quantities: quantitiesOf(scope) },
+        scope.category === 'B',
+      );
+    }
+    for await (const block of this.indexBlocks(scope, 1)) {
       void block;
       return true;
     }

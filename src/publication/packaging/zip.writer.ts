@@ -11,6 +11,14 @@ import { DateTime } from 'luxon';
  * with zlib's native CRC-32 instead of a JavaScript one.
  */
 const DEFLATE_LEVEL = 6;
+/**
+ * Deflate runs in the thread pool, one input chunk per task, and waits for this thread between tasks:
+ * 1 MiB tasks (and 256 KiB output buffers), each followed by a turn of the event loop, keep it busy
+ * while this thread reads and writes the next part of the file. Deflate's output does not depend on
+ * how its input or output is cut.
+ */
+const DEFLATE_INPUT_BATCH = 1 << 20;
+const DEFLATE_OUTPUT_CHUNK = 256 * 1024;
 const VERSION_NEEDED_UTF8 = 20;
 const VERSION_NEEDED_ZIP64 = 45;
 /** Unix, spec 6.3. */
@@ -153,16 +161,28 @@ async function* zipParts(
   let crc = 0;
   let size = 0;
   let compressed = 0;
-  const deflate = createDeflateRaw({ level: DEFLATE_LEVEL });
+  const deflate = createDeflateRaw({ level: DEFLATE_LEVEL, chunkSize: DEFLATE_OUTPUT_CHUNK });
   const feeding = pipeline(
     source,
     async function* (chunks: AsyncIterable<Buffer | string>) {
+      let held: Buffer[] = [];
+      let heldSize = 0;
       for await (const part of chunks) {
         const chunk = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
         crc = crc32(chunk, crc);
         size += chunk.length;
-        yield chunk;
+        held.push(chunk);
+        heldSize += chunk.length;
+        if (heldSize >= DEFLATE_INPUT_BATCH) {
+          yield held.length === 1 ? held[0]! : Buffer.concat(held, heldSize);
+          held = [];
+          heldSize = 0;
+          // A turn of the event loop: a deflate task that ended meanwhile gets its next input now,
+          // not once the producer (a chain of promises that never leaves this thread) runs dry.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       }
+      if (heldSize > 0) yield Buffer.concat(held, heldSize);
     },
     deflate,
   );
