@@ -172,17 +172,12 @@ export class StoreContentSource implements PublicationContentSource {
   }
 
   /**
-   * Curve blocks in PRM order, read a page of PRM-days (and the facts of its PRMs) at a time. With
-   * `prefetch`, the next page and its facts are read while the second half of this one is written: at
-   * most two pages are held. Off when only the first block is wanted.
+   * Curve blocks in PRM order, read a page of PRM-days (and the facts of its PRMs) at a time. The next
+   * page and its facts are read while the second half of this one is written: at most two pages are
+   * held.
    */
-  async *curveBlocks(
-    scope: PublicationScope,
-    {
-      pageSize = curvePageSize(scope.category),
-      prefetch = true,
-    }: { pageSize?: number; prefetch?: boolean } = {},
-  ): AsyncGenerator<R63PrmBlock> {
+  async *curveBlocks(scope: PublicationScope): AsyncGenerator<R63PrmBlock> {
+    const pageSize = curvePageSize(scope.category);
     const stage = stageOf(scope);
     const qualities = { A: r63Quality(stage, 'A'), B: r63Quality(stage, 'B') };
     const stream = new MeasurementRepository(this.db).streamCurveVersionPages(
@@ -245,7 +240,7 @@ export class StoreContentSource implements PublicationContentSource {
         }
         // The next page is read once half of this one is handed over: on SQLite, whose reads block
         // this thread, deflate then has text to work on meanwhile; PostgreSQL works in parallel.
-        const half = prefetch ? Math.floor(ready.length / 2) : ready.length;
+        const half = Math.floor(ready.length / 2);
         for (let i = 0; i < ready.length; i++) {
           if (i === half) pending = read();
           yield ready[i]!;
