@@ -7,11 +7,12 @@ import { R63_CSV_COLUMNS, R64_CSV_COLUMNS } from '../../domain/r6x-csv-columns.j
  * case ignored), so the R64 layout with or without the "Etape métier" column of the guide's example
  * is read alike.
  *
- * The file is read as bytes, not text: one pass over each chunk finds the `;` and line ends, a field
- * that repeats the previous line's bytes (the PRM, the quantity, the step … of a curve) is handed on
- * as the same string without decoding it again, and a curve value is parsed from its digits. Only
- * the timestamp and what changed are decoded. This is what keeps a curve import above a million
- * points per second (`publiwatt bench`, stage `import-r63-csv`).
+ * The file is read as bytes, not text. A curve line that repeats the previous one but for its
+ * timestamp and value is taken in one pass (`RepeatedLine`); any other line is split at its `;`, and a
+ * field that repeats the previous line's bytes (the PRM, the quantity, the step … of a curve) is handed
+ * on as the same string without decoding it again. Values are parsed from their digits; only the
+ * timestamp and what changed are decoded. This is what keeps a curve import above a million points per
+ * second (`publiwatt bench`, stage `import-r63-csv`).
  */
 
 /** Longest line accepted: a line longer than this is not a line of these files (and memory stays bounded). */
