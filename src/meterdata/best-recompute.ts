@@ -10,12 +10,15 @@ import { addDays } from '../domain/paris-calendar.js';
 import { TOTALIZER } from '../domain/time-classes.js';
 import { correctCurve } from './vee.js';
 
+/** PRMs whose range is read at once by `recomputeBest`. */
+const PRM_BATCH = 100;
+
 /**
  * Recomputes the corrected curve (BEST, active power, category A) of the given PRM-days from their
  * raw curve, and stores it as its own versioned rows (unchanged results keep their version).
- * Called whenever raw PA of a category A PRM-day changes (import, generator). Reads each PRM's
- * range in a few queries; days are processed in order so a day can copy the BEST just computed for
- * the week before. Returns the keys of the BEST days created or changed.
+ * Called whenever raw PA of a category A PRM-day changes (import, generator). Reads the range of up
+ * to 100 PRMs in a few queries; days are processed in order so a day can copy the BEST just computed
+ * for the week before. Returns the keys of the BEST days created or changed.
  */
 export async function recomputeBest(
   db: Db,
@@ -30,21 +33,71 @@ export async function recomputeBest(
     if (list) list.push(day);
     else byPrm.set(prm, [day]);
   }
+  const ids = [...byPrm.keys()];
   const changed: CurveKey[] = [];
-  for (const [prm, list] of byPrm) {
-    const record = await prms.find(prm);
-    if (!record || record.category !== 'A') continue;
-    const days = [...new Set(list)].sort();
-    const first = days[0]!;
-    const last = days[days.length - 1]!;
-    const curves = await store.readCurves(prm, addDays(first, -7), addDays(last, 1), { quantity: 'PA' });
-    const raw = new Map(curves.filter((c) => c.stage === 'BRUT').map((c) => [c.day, c as CurveDay]));
-    const best = new Map(curves.filter((c) => c.stage === 'BEST').map((c) => [c.day, c as CurveDay]));
-    const readings = await store.readIndex(prm, first, addDays(last, 2));
-    const out = correctedDays(record, days, raw, best, readings);
+  for (let i = 0; i < ids.length; i += PRM_BATCH) {
+    const records = new Map<string, PrmRecord>();
+    for (const prm of ids.slice(i, i + PRM_BATCH)) {
+      const record = await prms.find(prm);
+      if (record?.category === 'A') records.set(prm, record);
+    }
+    if (records.size === 0) continue;
+    const daysOf = new Map([...records.keys()].map((prm) => [prm, byPrm.get(prm)!]));
+    const all = [...daysOf.values()].flat().sort();
+    const first = all[0]!;
+    const last = all[all.length - 1]!;
+    const curves = await store.readCurvesOfPrms([...records.keys()], addDays(first, -7), addDays(last, 1), {
+      quantity: 'PA',
+    });
+    const readings = await store.readIndexOfPrms([...records.keys()], first, addDays(last, 2));
+    const out = correctedPrmDays(records, daysOf, curves, readings);
     changed.push(...(await store.upsertCurveDays(out, now)));
   }
   return changed;
+}
+
+/**
+ * The corrected curves of several category A PRMs' days, from their PA curves (raw and corrected, of
+ * those days and the week before them; for a key given twice the later one counts, so curves just
+ * written can follow the stored ones) and their index readings from the first day to the day after
+ * the last.
+ */
+export function correctedPrmDays(
+  records: ReadonlyMap<string, Pick<PrmRecord, 'kva'>>,
+  daysOf: ReadonlyMap<string, readonly string[]>,
+  curves: Iterable<CurveDay>,
+  readings: readonly StoredIndexReading[],
+): CurveDay[] {
+  const raw = new Map<string, Map<string, CurveDay>>();
+  const best = new Map<string, Map<string, CurveDay>>();
+  for (const c of curves) {
+    if (c.quantity !== 'PA') continue;
+    const byPrm = c.stage === 'BEST' ? best : raw;
+    const days = byPrm.get(c.prm);
+    if (days) days.set(c.day, c);
+    else byPrm.set(c.prm, new Map([[c.day, c]]));
+  }
+  const readingsOf = new Map<string, StoredIndexReading[]>();
+  for (const r of readings) {
+    const list = readingsOf.get(r.prm);
+    if (list) list.push(r);
+    else readingsOf.set(r.prm, [r]);
+  }
+  const out: CurveDay[] = [];
+  for (const [prm, days] of daysOf) {
+    const record = records.get(prm);
+    if (!record) continue;
+    out.push(
+      ...correctedDays(
+        record,
+        [...new Set(days)].sort(),
+        raw.get(prm) ?? new Map(),
+        best.get(prm) ?? new Map(),
+        readingsOf.get(prm) ?? [],
+      ),
+    );
+  }
+  return out;
 }
 
 /**

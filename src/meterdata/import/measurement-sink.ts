@@ -30,7 +30,7 @@ import {
   type Stage,
 } from '../../domain/point-quality.js';
 import { dayTimeClasses, TOTALIZER } from '../../domain/time-classes.js';
-import { correctedDays, recomputeBest } from '../best-recompute.js';
+import { correctedPrmDays, recomputeBest } from '../best-recompute.js';
 
 /** Where a value sits in the file: `line 17 (Valeur)` or `$.mesures[3].grandeur[0].points[17].v`. */
 export type Location = (field: string) => string;
@@ -676,35 +676,9 @@ export class MeasurementSink {
     const last = allDays[allDays.length - 1]!;
     const weekBefore = await this.store.readCurvesOfPrms(prms, addDays(first, -7), first, { quantity: 'PA' });
     const readings = await this.store.readIndexOfPrms(prms, first, addDays(last, 2));
-    const raw = new Map<string, Map<string, CurveDay>>();
-    const best = new Map<string, Map<string, CurveDay>>();
-    const add = (byPrm: Map<string, Map<string, CurveDay>>, c: CurveDay) => {
-      const days = byPrm.get(c.prm);
-      if (days) days.set(c.day, c);
-      else byPrm.set(c.prm, new Map([[c.day, c]]));
-    };
-    for (const c of [...weekBefore, ...stored.values()])
-      if (c.quantity === 'PA') add(c.stage === 'BEST' ? best : raw, c);
-    for (const c of written) if (c.quantity === 'PA' && c.stage === 'BRUT') add(raw, c);
-    const readingsOf = new Map<string, StoredIndexReading[]>();
-    for (const r of readings) {
-      const list = readingsOf.get(r.prm);
-      if (list) list.push(r);
-      else readingsOf.set(r.prm, [r]);
-    }
-    const out: CurveDay[] = [];
-    for (const [prm, days] of changedPa) {
-      const record = this.prms.get(prm)!.record;
-      out.push(
-        ...correctedDays(
-          record,
-          [...new Set(days)].sort(),
-          raw.get(prm) ?? new Map(),
-          best.get(prm) ?? new Map(),
-          readingsOf.get(prm) ?? [],
-        ),
-      );
-    }
+    const records = new Map(prms.map((prm) => [prm, this.prms.get(prm)!.record]));
+    const curves = [...weekBefore, ...stored.values(), ...written.filter((c) => c.stage === 'BRUT')];
+    const out = correctedPrmDays(records, changedPa, curves, readings);
     for (const k of await this.store.upsertCurveDays(out, this.now))
       this.bestChanged.add(`${k.prm}|${k.day}`);
   }
