@@ -168,6 +168,67 @@ function after(instant: string): string {
   return new Date(Date.parse(instant) + 1).toISOString();
 }
 
+/** The table-specific steps of a versioned write (`writeVersions`), for `curve_day` and `index_reading`. */
+interface VersionedTable<Row extends { stored_at: string }> {
+  keyOf(row: Row): string;
+  same(stored: Row, row: Row): boolean;
+  /** Latest stored version of each row's key (keys absent from the store are absent from the map). */
+  latest(rows: readonly Row[]): Promise<Map<string, Row>>;
+  /** Deletes the versions of these keys stamped `storedAt` and makes the version before them the latest. */
+  dropVersions(storedAt: string, rows: readonly Row[]): Promise<void>;
+  /** Marks the latest version of these keys superseded at `stamp`. */
+  supersede(stamp: string, rows: readonly Row[]): Promise<void>;
+  insert(rows: readonly Row[]): Promise<void>;
+}
+
+/**
+ * Writes one batch of rows (by key, all stamped `storedAt`) as new versions where their content differs
+ * from the latest stored one. A version already stamped `storedAt` is replaced: the last write of an
+ * instant wins. Returns the rows whose key's latest content changed.
+ */
+async function writeVersions<Row extends { stored_at: string }>(
+  table: VersionedTable<Row>,
+  batch: ReadonlyMap<string, Row>,
+  storedAt: string,
+): Promise<Row[]> {
+  const changed: Row[] = [];
+  const latest = await table.latest([...batch.values()]);
+  const replaced = [...batch.values()].filter((row) => {
+    const stored = latest.get(table.keyOf(row));
+    return stored?.stored_at === storedAt && !table.same(stored, row);
+  });
+  if (replaced.length > 0) {
+    await table.dropVersions(storedAt, replaced);
+    const previous = await table.latest(replaced);
+    for (const row of replaced) {
+      const key = table.keyOf(row);
+      const before = previous.get(key);
+      if (before) latest.set(key, before);
+      else latest.delete(key);
+      // Back to the previous content: the replaced version is gone, which is a change.
+      if (before && table.same(before, row)) changed.push(row);
+    }
+  }
+  const inserts: Row[] = [];
+  const superseded: Row[] = [];
+  for (const [key, row] of batch) {
+    const stored = latest.get(key);
+    if (stored && table.same(stored, row)) continue;
+    if (stored) {
+      if (stored.stored_at >= row.stored_at) row.stored_at = after(stored.stored_at);
+      superseded.push(row);
+    }
+    inserts.push(row);
+  }
+  // Before the insert: the unique "latest" index admits one row with a null superseded_at per key.
+  for (const [stamp, rows] of byStamp(superseded)) await table.supersede(stamp, rows);
+  if (inserts.length > 0) {
+    await table.insert(inserts);
+    changed.push(...inserts);
+  }
+  return changed;
+}
+
 /**
  * Measurements store: PRM-day curve vectors and daily index readings. Versions are immutable rows
  * keyed by their `stored_at`; `superseded_at` is the `stored_at` of the next version (null for the
@@ -201,74 +262,50 @@ export class MeasurementRepository {
         })),
         curveKeyOf,
       );
-      const latest = await this.latestCurveRows([...batch.values()]);
-      const replaced = [...batch.values()].filter((row) => {
-        const stored = latest.get(curveKeyOf(row));
-        return stored?.stored_at === storedAt && !sameCurve(stored, row);
-      });
-      if (replaced.length > 0) {
-        for (const keys of curveKeyGroups(replaced)) {
-          await this.db.deleteFrom('curve_day').where('stored_at', '=', storedAt).where(keys).execute();
-          await this.db
-            .updateTable('curve_day')
-            .set({ superseded_at: null })
-            .where('superseded_at', '=', storedAt)
-            .where(keys)
-            .execute();
-        }
-        const previous = await this.latestCurveRows(replaced);
-        for (const row of replaced) {
-          const key = curveKeyOf(row);
-          const before = previous.get(key);
-          if (before) latest.set(key, before);
-          else latest.delete(key);
-          // Back to the previous content: the replaced version is gone, which is a change.
-          if (before && sameCurve(before, row)) changed.push(toCurveKey(row));
-        }
-      }
-      const inserts: CurveRow[] = [];
-      const superseded: CurveRow[] = [];
-      for (const [key, row] of batch) {
-        const stored = latest.get(key);
-        if (stored && sameCurve(stored, row)) continue;
-        if (stored) {
-          if (stored.stored_at >= row.stored_at) row.stored_at = after(stored.stored_at);
-          superseded.push(row);
-        }
-        inserts.push(row);
-      }
-      // Before the insert: the unique "latest" index admits one row with a null superseded_at per key.
-      for (const [stamp, rows] of byStamp(superseded)) {
-        for (const keys of curveKeyGroups(rows)) {
-          await this.db
-            .updateTable('curve_day')
-            .set({ superseded_at: stamp })
-            .where('superseded_at', 'is', null)
-            .where(keys)
-            .execute();
-        }
-      }
-      if (inserts.length === 0) continue;
-      await this.db.insertInto('curve_day').values(inserts).execute();
-      for (const row of inserts) changed.push(toCurveKey(row));
+      for (const row of await writeVersions(this.curveTable, batch, storedAt)) changed.push(toCurveKey(row));
     }
     return changed;
   }
 
-  /** Latest stored version of each given key (keys absent from the store are absent from the map). */
-  private async latestCurveRows(
-    keys: ReadonlyArray<Pick<CurveRow, 'prm' | 'day' | 'quantity' | 'stage'>>,
-  ): Promise<Map<string, CurveRow>> {
-    const wanted = new Set(keys.map(curveKeyOf));
-    const rows = await this.db
-      .selectFrom('curve_day')
-      .selectAll()
-      .where('prm', 'in', distinct(keys.map((k) => k.prm)))
-      .where('day', 'in', distinct(keys.map((k) => k.day)))
-      .where('superseded_at', 'is', null)
-      .execute();
-    return new Map(rows.filter((r) => wanted.has(curveKeyOf(r))).map((r) => [curveKeyOf(r), r]));
-  }
+  private readonly curveTable: VersionedTable<CurveRow> = {
+    keyOf: curveKeyOf,
+    same: sameCurve,
+    latest: async (keys) => {
+      const wanted = new Set(keys.map(curveKeyOf));
+      const rows = await this.db
+        .selectFrom('curve_day')
+        .selectAll()
+        .where('prm', 'in', distinct(keys.map((k) => k.prm)))
+        .where('day', 'in', distinct(keys.map((k) => k.day)))
+        .where('superseded_at', 'is', null)
+        .execute();
+      return new Map(rows.filter((r) => wanted.has(curveKeyOf(r))).map((r) => [curveKeyOf(r), r]));
+    },
+    dropVersions: async (storedAt, rows) => {
+      for (const keys of curveKeyGroups(rows)) {
+        await this.db.deleteFrom('curve_day').where('stored_at', '=', storedAt).where(keys).execute();
+        await this.db
+          .updateTable('curve_day')
+          .set({ superseded_at: null })
+          .where('superseded_at', '=', storedAt)
+          .where(keys)
+          .execute();
+      }
+    },
+    supersede: async (stamp, rows) => {
+      for (const keys of curveKeyGroups(rows)) {
+        await this.db
+          .updateTable('curve_day')
+          .set({ superseded_at: stamp })
+          .where('superseded_at', 'is', null)
+          .where(keys)
+          .execute();
+      }
+    },
+    insert: async (rows) => {
+      await this.db.insertInto('curve_day').values(rows).execute();
+    },
+  };
 
   /**
    * Stores index readings as new versions where their value or iv differs from the latest stored
@@ -289,71 +326,50 @@ export class MeasurementRepository {
         })),
         indexKeyOf,
       );
-      const latest = await this.latestIndexRows([...batch.values()]);
-      const replaced = [...batch.values()].filter((row) => {
-        const stored = latest.get(indexKeyOf(row));
-        return stored?.stored_at === storedAt && !sameReading(stored, row);
-      });
-      if (replaced.length > 0) {
-        for (const keys of indexKeyGroups(replaced)) {
-          await this.db.deleteFrom('index_reading').where('stored_at', '=', storedAt).where(keys).execute();
-          await this.db
-            .updateTable('index_reading')
-            .set({ superseded_at: null })
-            .where('superseded_at', '=', storedAt)
-            .where(keys)
-            .execute();
-        }
-        const previous = await this.latestIndexRows(replaced);
-        for (const row of replaced) {
-          const key = indexKeyOf(row);
-          const before = previous.get(key);
-          if (before) latest.set(key, before);
-          else latest.delete(key);
-          if (before && sameReading(before, row)) changed++;
-        }
-      }
-      const inserts: IndexRow[] = [];
-      const superseded: IndexRow[] = [];
-      for (const [key, row] of batch) {
-        const stored = latest.get(key);
-        if (stored && sameReading(stored, row)) continue;
-        if (stored) {
-          if (stored.stored_at >= row.stored_at) row.stored_at = after(stored.stored_at);
-          superseded.push(row);
-        }
-        inserts.push(row);
-      }
-      for (const [stamp, rows] of byStamp(superseded)) {
-        for (const keys of indexKeyGroups(rows)) {
-          await this.db
-            .updateTable('index_reading')
-            .set({ superseded_at: stamp })
-            .where('superseded_at', 'is', null)
-            .where(keys)
-            .execute();
-        }
-      }
-      if (inserts.length === 0) continue;
-      await this.db.insertInto('index_reading').values(inserts).execute();
-      changed += inserts.length;
+      changed += (await writeVersions(this.indexTable, batch, storedAt)).length;
     }
     return changed;
   }
 
-  private async latestIndexRows(
-    keys: ReadonlyArray<Pick<IndexReading, 'prm' | 'day' | 'register'>>,
-  ): Promise<Map<string, IndexRow>> {
-    const wanted = new Set(keys.map(indexKeyOf));
-    const rows = await this.db
-      .selectFrom('index_reading')
-      .selectAll()
-      .where('prm', 'in', distinct(keys.map((k) => k.prm)))
-      .where('day', 'in', distinct(keys.map((k) => k.day)))
-      .where('superseded_at', 'is', null)
-      .execute();
-    return new Map(rows.filter((r) => wanted.has(indexKeyOf(r))).map((r) => [indexKeyOf(r), r]));
-  }
+  private readonly indexTable: VersionedTable<IndexRow> = {
+    keyOf: indexKeyOf,
+    same: sameReading,
+    latest: async (keys) => {
+      const wanted = new Set(keys.map(indexKeyOf));
+      const rows = await this.db
+        .selectFrom('index_reading')
+        .selectAll()
+        .where('prm', 'in', distinct(keys.map((k) => k.prm)))
+        .where('day', 'in', distinct(keys.map((k) => k.day)))
+        .where('superseded_at', 'is', null)
+        .execute();
+      return new Map(rows.filter((r) => wanted.has(indexKeyOf(r))).map((r) => [indexKeyOf(r), r]));
+    },
+    dropVersions: async (storedAt, rows) => {
+      for (const keys of indexKeyGroups(rows)) {
+        await this.db.deleteFrom('index_reading').where('stored_at', '=', storedAt).where(keys).execute();
+        await this.db
+          .updateTable('index_reading')
+          .set({ superseded_at: null })
+          .where('superseded_at', '=', storedAt)
+          .where(keys)
+          .execute();
+      }
+    },
+    supersede: async (stamp, rows) => {
+      for (const keys of indexKeyGroups(rows)) {
+        await this.db
+          .updateTable('index_reading')
+          .set({ superseded_at: stamp })
+          .where('superseded_at', 'is', null)
+          .where(keys)
+          .execute();
+      }
+    },
+    insert: async (rows) => {
+      await this.db.insertInto('index_reading').values(rows).execute();
+    },
+  };
 
   /** The latest version of a PRM's curves over local days `[fromDay, toDay)`, in (day, quantity) order. */
   async readCurves(
