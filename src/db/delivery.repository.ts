@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type Updateable } from 'kysely';
 import type { DatabaseHandle } from './database.js';
 import type { ChannelKind, DeliveryTable } from './schema.js';
 
@@ -126,22 +126,13 @@ export class DeliveryRepository {
     result: { keyVersion: number; receipt: unknown },
     now: Date,
   ): Promise<boolean> {
-    const updated = await this.db
-      .updateTable('delivery')
-      .set({
-        status: 'delivered',
-        delivered_at: now.toISOString(),
-        key_version: result.keyVersion,
-        receipt: JSON.stringify(result.receipt),
-        last_error: null,
-        lease_owner: null,
-        lease_expires_at: null,
-      })
-      .where('id', '=', id)
-      .where('status', '=', 'delivering')
-      .where('lease_owner', '=', owner)
-      .executeTakeFirst();
-    return Number(updated.numUpdatedRows) === 1;
+    return this.endAttempt(id, owner, {
+      status: 'delivered',
+      delivered_at: now.toISOString(),
+      key_version: result.keyVersion,
+      receipt: JSON.stringify(result.receipt),
+      last_error: null,
+    });
   }
 
   async markRetry(
@@ -149,33 +140,23 @@ export class DeliveryRepository {
     owner: string,
     failure: { error: string; nextAttemptAt: Date; keyVersion: number | null },
   ): Promise<boolean> {
-    const updated = await this.db
-      .updateTable('delivery')
-      .set({
-        status: 'pending',
-        last_error: failure.error,
-        next_attempt_at: failure.nextAttemptAt.toISOString(),
-        key_version: failure.keyVersion,
-        lease_owner: null,
-        lease_expires_at: null,
-      })
-      .where('id', '=', id)
-      .where('status', '=', 'delivering')
-      .where('lease_owner', '=', owner)
-      .executeTakeFirst();
-    return Number(updated.numUpdatedRows) === 1;
+    return this.endAttempt(id, owner, {
+      status: 'pending',
+      last_error: failure.error,
+      next_attempt_at: failure.nextAttemptAt.toISOString(),
+      key_version: failure.keyVersion,
+    });
   }
 
   async markFailed(id: number, owner: string, error: string, keyVersion: number | null): Promise<boolean> {
+    return this.endAttempt(id, owner, { status: 'failed', last_error: error, key_version: keyVersion });
+  }
+
+  /** Records the outcome of an attempt and releases its lease, only if `owner` still holds it. */
+  private async endAttempt(id: number, owner: string, outcome: Updateable<DeliveryTable>): Promise<boolean> {
     const updated = await this.db
       .updateTable('delivery')
-      .set({
-        status: 'failed',
-        last_error: error,
-        key_version: keyVersion,
-        lease_owner: null,
-        lease_expires_at: null,
-      })
+      .set({ ...outcome, lease_owner: null, lease_expires_at: null })
       .where('id', '=', id)
       .where('status', '=', 'delivering')
       .where('lease_owner', '=', owner)
