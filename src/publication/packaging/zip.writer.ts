@@ -1,23 +1,16 @@
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createDeflateRaw, crc32 } from 'node:zlib';
 import { DateTime } from 'luxon';
+import { deflateInThread, type DeflateSummary } from './deflate-thread.js';
 
 /*
  * Layout of the one-entry archive (APPNOTE 6.3): local header with a data descriptor (sizes and CRC are
  * known only at the end), deflated data, data descriptor, central directory record with an Info-ZIP
  * extended timestamp, end of central directory; the ZIP64 records only when a size or offset needs them.
  * The bytes are those yazl 3 writes for one `addReadStream` entry (checked by the tests), computed here
- * with zlib's native CRC-32 instead of a JavaScript one.
+ * with zlib's native CRC-32 instead of a JavaScript one; deflate and CRC run in a worker thread.
  */
 const DEFLATE_LEVEL = 6;
-/**
- * Deflate runs in the thread pool, one input chunk per task, and waits for this thread between tasks:
- * 1 MiB tasks (and 256 KiB output buffers), each followed by a turn of the event loop, keep it busy
- * while this thread reads and writes the next part of the file. Deflate's output does not depend on
- * how its input or output is cut.
- */
-const DEFLATE_INPUT_BATCH = 1 << 20;
+/** zlib's output buffers: few messages back from the deflate thread. */
 const DEFLATE_OUTPUT_CHUNK = 256 * 1024;
 const VERSION_NEEDED_UTF8 = 20;
 const VERSION_NEEDED_ZIP64 = 45;
@@ -158,42 +151,27 @@ async function* zipParts(
   const name = Buffer.from(innerName, 'utf8');
   const dos = dosDateTime(mtime);
   yield localHeader(name, dos);
-  let crc = 0;
-  let size = 0;
   let compressed = 0;
-  const deflate = createDeflateRaw({ level: DEFLATE_LEVEL, chunkSize: DEFLATE_OUTPUT_CHUNK });
-  const feeding = pipeline(
-    source,
-    async function* (chunks: AsyncIterable<Buffer | string>) {
-      let held: Buffer[] = [];
-      let heldSize = 0;
-      for await (const part of chunks) {
-        const chunk = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
-        crc = crc32(chunk, crc);
-        size += chunk.length;
-        held.push(chunk);
-        heldSize += chunk.length;
-        if (heldSize >= DEFLATE_INPUT_BATCH) {
-          yield held.length === 1 ? held[0]! : Buffer.concat(held, heldSize);
-          held = [];
-          heldSize = 0;
-          // A turn of the event loop: a deflate task that ended meanwhile gets its next input now,
-          // not once the producer (a chain of promises that never leaves this thread) runs dry.
-          await new Promise((resolve) => setImmediate(resolve));
-        }
+  const deflated = deflateInThread(source as AsyncIterable<Buffer | string>, {
+    level: DEFLATE_LEVEL,
+    chunkSize: DEFLATE_OUTPUT_CHUNK,
+  });
+  let summary: DeflateSummary;
+  try {
+    for (;;) {
+      const next = await deflated.next();
+      if (next.done) {
+        summary = next.value;
+        break;
       }
-      if (heldSize > 0) yield Buffer.concat(held, heldSize);
-    },
-    deflate,
-  );
-  // A failure of the content destroys `deflate` with that error, which the loop below rethrows; a
-  // consumer that stops destroys `deflate`, which stops the content. Either way this promise rejects.
-  feeding.catch(() => undefined);
-  for await (const chunk of deflate as AsyncIterable<Buffer>) {
-    compressed += chunk.length;
-    yield chunk;
+      compressed += next.value.length;
+      yield next.value;
+    }
+  } finally {
+    // A consumer that stops early ends the deflate job (a no-op once it is done).
+    await deflated.return(undefined as never);
   }
-  await feeding;
+  const { crc, size } = summary;
   yield trailer({ name, dos, mtime, crc, size, compressed });
 }
 
