@@ -502,25 +502,23 @@ export class MeasurementRepository {
     }
   }
 
-  /**
-   * `streamCurveVersions` a page (up to `batchSize` rows) at a time; the first page may be smaller
-   * (`firstBatchSize`), so that a caller starts working on it early.
-   */
+  /** `streamCurveVersions` a page (up to `batchSize` rows) at a time. */
   async *streamCurveVersionPages(
     selection: PrmSelection,
     window: { from: Date; to: Date },
     filter: { stage: Stage; quantities: readonly Quantity[] },
     batchSize = 2000,
-    firstBatchSize = batchSize,
   ): AsyncGenerator<StoredCurveDay[]> {
-    let size = firstBatchSize;
     for (const prms of this.prmChunks(selection)) {
       let after: [string, string, string] | undefined;
       for (;;) {
-        const rows = await this.curveVersionPage(selection, prms, window, filter, after, size);
+        // One row more than a page tells whether another follows, without a last query that finds
+        // nothing (it would probe the whole window again).
+        const rows = await this.curveVersionPage(selection, prms, window, filter, after, batchSize + 1);
+        const more = rows.length > batchSize;
+        if (more) rows.pop();
         yield rows.map(toCurveDay);
-        if (rows.length < size) break;
-        size = batchSize;
+        if (!more) break;
         const last = rows[rows.length - 1]!;
         after = [last.prm, last.day, last.quantity];
       }
@@ -679,8 +677,10 @@ export class MeasurementRepository {
           .orderBy('r.prm')
           .orderBy('r.day')
           .orderBy('r.register')
-          .limit(batchSize)
+          .limit(batchSize + 1)
           .execute();
+        const more = rows.length > batchSize;
+        if (more) rows.pop();
         for (const r of rows)
           yield {
             prm: r.prm,
@@ -690,7 +690,7 @@ export class MeasurementRepository {
             iv: r.iv,
             storedAt: r.stored_at,
           };
-        if (rows.length < batchSize) break;
+        if (!more) break;
         const last = rows[rows.length - 1]!;
         after = [last.prm, last.day, last.register];
       }

@@ -11,6 +11,11 @@ export interface PublicationScope {
   window: PublicationWindow;
 }
 
+/** What the archive records of each PRM a file covers, handed over with the PRM's block. */
+export interface PrmCoverage {
+  contractNumber: string;
+}
+
 /**
  * Reads what a window must publish: every PRM-day version stored during `[window.start, window.end)`
  * for the PRMs of the scope's perimeter (SIREN and category; measurement day inside the PRM's
@@ -19,6 +24,6 @@ export interface PublicationScope {
  */
 export interface PublicationContentSource {
   hasContent(scope: PublicationScope): Promise<boolean>;
-  curveBlocks(scope: PublicationScope): AsyncIterable<R63PrmBlock>;
-  indexBlocks(scope: PublicationScope): AsyncIterable<R64PrmBlock>;
+  curveBlocks(scope: PublicationScope): AsyncIterable<R63PrmBlock & PrmCoverage>;
+  indexBlocks(scope: PublicationScope): AsyncIterable<R64PrmBlock & PrmCoverage>;
 }

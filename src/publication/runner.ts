@@ -18,7 +18,7 @@ import { writeR64Json } from './formats/r64-json.writer.js';
 import type { CodeFlux, R63PrmBlock, R64PrmBlock, R6xHeader } from './formats/r6x.types.js';
 import { publicationNames } from './packaging/publication-names.js';
 import { writeZip } from './packaging/zip.writer.js';
-import type { PublicationContentSource, PublicationScope } from './publication-content.js';
+import type { PrmCoverage, PublicationContentSource, PublicationScope } from './publication-content.js';
 
 /** What the runner reads of a subscription. */
 export interface RunnableSubscription {
@@ -66,14 +66,20 @@ function retryDelayMs(attempts: number): number {
   return Math.min(30_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
 }
 
-/** Counts PRMs and points as blocks stream past, without holding them. */
+/** Counts PRMs and points as blocks stream past, keeping only each PRM's contract number. */
 class Coverage {
-  readonly prms: string[] = [];
+  readonly prms: Array<{ prm: string; contractNumber: string }> = [];
   points = 0;
 
-  async *curves(blocks: AsyncIterable<R63PrmBlock>): AsyncGenerator<R63PrmBlock> {
+  private see(block: { idPrm: string } & PrmCoverage): void {
+    if (this.prms[this.prms.length - 1]?.prm !== block.idPrm) {
+      this.prms.push({ prm: block.idPrm, contractNumber: block.contractNumber });
+    }
+  }
+
+  async *curves(blocks: AsyncIterable<R63PrmBlock & PrmCoverage>): AsyncGenerator<R63PrmBlock> {
     for await (const block of blocks) {
-      if (this.prms[this.prms.length - 1] !== block.idPrm) this.prms.push(block.idPrm);
+      this.see(block);
       for (const { points } of block.grandeur) {
         // Counted as the writers write: a position of a day in columns is a point when it has a
         // quality; a list of points is counted without iterating it (it may be a one-shot iterable).
@@ -93,9 +99,9 @@ class Coverage {
     }
   }
 
-  async *index(blocks: AsyncIterable<R64PrmBlock>): AsyncGenerator<R64PrmBlock> {
+  async *index(blocks: AsyncIterable<R64PrmBlock & PrmCoverage>): AsyncGenerator<R64PrmBlock> {
     for await (const block of blocks) {
-      if (this.prms[this.prms.length - 1] !== block.idPrm) this.prms.push(block.idPrm);
+      this.see(block);
       for (const contexte of block.contexte) {
         for (const grandeur of contexte.grandeur) {
           for (const calendrier of grandeur.calendrier) {
@@ -211,20 +217,6 @@ async function publish(
   const { size, sha256 } = await deps.archive.put(storageKey, zip);
   if (leaseLost()) return undefined;
 
-  // One query for the SIREN's PRMs of the category (every PRM a file covers is among them) rather
-  // than one per 500 covered PRMs.
-  const contracts = new Map<string, string>();
-  if (coverage.prms.length > 0) {
-    const rows = await deps.db
-      .selectFrom('prm')
-      .select(['prm', 'contract_number'])
-      .where('category', '=', subscription.category)
-      .where('prm', 'in', (eb) =>
-        eb.selectFrom('prm_attachment').select('prm').where('siren', '=', subscription.siren),
-      )
-      .execute();
-    for (const row of rows) contracts.set(row.prm, row.contract_number);
-  }
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
     const runs = new PublicationRunRepository(trx, deps.engine);
@@ -254,7 +246,7 @@ async function publish(
         prmCount: coverage.prms.length,
         pointCount: coverage.points,
       },
-      coverage.prms.map((prm) => ({ prm, contractNumber: contracts.get(prm) ?? '' })),
+      coverage.prms,
     );
     await new DeliveryService({ db: trx, engine: deps.engine }, deps.clock).scheduleForPublication({
       publicationId,

@@ -17,7 +17,7 @@ import type {
   EtatComplementaire,
   R63IndiceVraisemblance,
 } from './formats/r6x.types.js';
-import type { PublicationContentSource, PublicationScope } from './publication-content.js';
+import type { PrmCoverage, PublicationContentSource, PublicationScope } from './publication-content.js';
 
 const CURVE_ORDER: readonly Quantity[] = ['PA', 'PRI', 'PRC'];
 
@@ -44,7 +44,7 @@ function curvePageSize(category: Category): number {
 type CollectionPeriods = ReadonlyArray<{ startDate: string; endDate: string | null }>;
 
 /** What a file needs to know of a PRM. */
-type PrmEssentials = Pick<PrmRecord, 'prm' | 'category' | 'step' | 'distributorCalendar'>;
+type PrmEssentials = Pick<PrmRecord, 'prm' | 'category' | 'step' | 'distributorCalendar' | 'contractNumber'>;
 
 interface PrmFact {
   prm: PrmEssentials;
@@ -78,7 +78,7 @@ async function readPrmFacts(
   // Only the columns a file needs: reading whole registry rows was most of the cost.
   let query = db
     .selectFrom('prm as p')
-    .select(['p.prm', 'p.category', 'p.step', 'p.distributor_calendar'])
+    .select(['p.prm', 'p.category', 'p.step', 'p.distributor_calendar', 'p.contract_number'])
     .where('p.category', '=', scope.category)
     .where('p.prm', 'in', (eb) =>
       eb.selectFrom('prm_attachment').select('prm').where('siren', '=', scope.siren),
@@ -92,6 +92,7 @@ async function readPrmFacts(
         category: row.category as PrmRecord['category'],
         step: row.step as PrmRecord['step'],
         distributorCalendar: row.distributor_calendar,
+        contractNumber: row.contract_number,
       },
       collection: collection.get(row.prm) ?? [],
     });
@@ -176,7 +177,7 @@ export class StoreContentSource implements PublicationContentSource {
    * page and its facts are read while the second half of this one is written: at most two pages are
    * held.
    */
-  async *curveBlocks(scope: PublicationScope): AsyncGenerator<R63PrmBlock> {
+  async *curveBlocks(scope: PublicationScope): AsyncGenerator<R63PrmBlock & PrmCoverage> {
     const pageSize = curvePageSize(scope.category);
     const stage = stageOf(scope);
     const qualities = { A: r63Quality(stage, 'A'), B: r63Quality(stage, 'B') };
@@ -185,8 +186,6 @@ export class StoreContentSource implements PublicationContentSource {
       this.window(scope),
       { stage, quantities: quantitiesOf(scope) },
       pageSize,
-      // A small first page: writing (and deflating) starts while the rest of the window is read.
-      Math.min(pageSize, Math.ceil(pageSize / 8)),
     );
     const pages = stream[Symbol.asyncIterator]();
     const read = async () => {
@@ -199,10 +198,11 @@ export class StoreContentSource implements PublicationContentSource {
           : await readPrmFacts(this.db, scope, { first: page[0]!.prm, last: page[page.length - 1]!.prm });
       return { page, facts };
     };
-    let current: string | undefined;
+    let current: PrmEssentials | undefined;
     let grandeurs = new Map<Quantity, R63DayColumns[]>();
-    const flush = (prm: string): R63PrmBlock => ({
-      idPrm: prm,
+    const flush = (prm: PrmEssentials): R63PrmBlock & PrmCoverage => ({
+      contractNumber: prm.contractNumber,
+      idPrm: prm.prm,
       etapeMetier: stage,
       grandeur: CURVE_ORDER.filter((q) => grandeurs.has(q)).map((q): R63Grandeur => ({
         grandeurMetier: 'CONS',
@@ -218,15 +218,15 @@ export class StoreContentSource implements PublicationContentSource {
         if (!next) break;
         // A PRM's block is handed over once the next PRM starts; the page's rows stay in memory
         // only through the blocks that view them.
-        const ready: R63PrmBlock[] = [];
+        const ready: Array<R63PrmBlock & PrmCoverage> = [];
         for (const day of next.page) {
           const { prm, collection } = factOf(next.facts, day.prm);
           if (prm.category === 'B' && !collectionOn(collection, day.day)) continue;
-          if (current !== undefined && current !== day.prm) {
+          if (current !== undefined && current.prm !== day.prm) {
             ready.push(flush(current));
             grandeurs = new Map();
           }
-          current = day.prm;
+          current = prm;
           let days = grandeurs.get(day.quantity);
           if (!days) grandeurs.set(day.quantity, (days = []));
           const stamps = dayTimestamps(day.day, prm.category, day.stepMinutes);
@@ -255,18 +255,19 @@ export class StoreContentSource implements PublicationContentSource {
     }
   }
 
-  async *indexBlocks(scope: PublicationScope, batchSize = 2000): AsyncGenerator<R64PrmBlock> {
+  async *indexBlocks(scope: PublicationScope, batchSize = 2000): AsyncGenerator<R64PrmBlock & PrmCoverage> {
     const measurements = new MeasurementRepository(this.db);
     let facts: Map<string, PrmFact> | undefined;
     let current: PrmEssentials | undefined;
     let registers = new Map<string, R64Valeur[]>();
-    const flush = (prm: PrmEssentials): R64PrmBlock => {
+    const flush = (prm: PrmEssentials): R64PrmBlock & PrmCoverage => {
       const calendar = prm.distributorCalendar as DistributorCalendar;
       const classes = (DISTRIBUTOR_CALENDARS[calendar].timeClasses as readonly string[]).filter((c) =>
         registers.has(c),
       );
       const totals = registers.get(TOTALIZER);
       return {
+        contractNumber: prm.contractNumber,
         idPrm: prm.prm,
         contexte: [
           {

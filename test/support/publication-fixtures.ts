@@ -213,7 +213,7 @@ export async function seedPublication(
     requestedBy: null,
     createdAt: at,
   });
-  return new PublicationRepository(handle.db).insert(
+  return new PublicationRepository(handle.db, handle.engine).insert(
     {
       runId: runId!,
       subscriptionId,
