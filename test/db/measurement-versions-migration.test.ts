@@ -1,30 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Migrator, sql, type Kysely, type Migration } from 'kysely';
-import type { DatabaseHandle } from '../../src/db/database.js';
+import { sql } from 'kysely';
 import { MeasurementRepository } from '../../src/db/measurement.repository.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { MIGRATIONS } from '../../src/db/migrations/index.js';
 import { importRegistryCsv } from '../../src/registry/registry-import.js';
 import { encodeQualities, encodeValues } from '../../src/meterdata/vector-codec.js';
 import { createTestDatabase, TEST_ENGINES, type TestDatabase } from '../support/databases.js';
+import { migrateUpTo } from '../support/migrations.js';
 import { registryCsv } from '../support/registry-fixtures.js';
 
 const PRM = '10000000000021';
 const OLD = '2026-02-01T08:00:00.000Z';
-
-/** Applies the migrations up to (and including) `last`, as an older release would have. */
-async function migrateUpTo(handle: DatabaseHandle, last: string): Promise<void> {
-  const migrations: Record<string, Migration> = {};
-  for (const [name, up] of MIGRATIONS)
-    migrations[name] = { up: (db: Kysely<unknown>) => up(db, handle.engine) };
-  const migrator = new Migrator({
-    db: handle.db,
-    provider: { getMigrations: () => Promise.resolve(migrations) },
-  });
-  const { error } = await migrator.migrateTo(last);
-  if (error) throw error;
-}
 
 const curveRow = (day: string, quantity: string, level: number) => ({
   prm: PRM,

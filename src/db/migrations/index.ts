@@ -6,6 +6,7 @@ import * as m0003 from './0003-accounts-subscriptions.js';
 import * as m0004 from './0004-channels-delivery.js';
 import * as m0005 from './0005-publications.js';
 import * as m0006 from './0006-measurement-versions.js';
+import * as m0007 from './0007-publication-prm-unchecked.js';
 
 /**
  * Numbered migrations, applied in order on both engines. Never edit one that has landed: add the next.
@@ -20,4 +21,5 @@ export const MIGRATIONS: ReadonlyArray<
   ['0004-channels-delivery', m0004.up],
   ['0005-publications', m0005.up],
   ['0006-measurement-versions', m0006.up],
+  ['0007-publication-prm-unchecked', m0007.up],
 ];
