@@ -38,12 +38,32 @@ export interface StoredIndexReading extends IndexReading {
   storedAt: string;
 }
 
+/** A stored curve day as a publication reads it, with what the file needs of its PRM. */
+export interface PublicationCurveDay extends StoredCurveDay {
+  /** The PRM's declared step (`PT30M`…), published with each point. */
+  prmStep: string;
+  distributorCalendar: string;
+  contractNumber: string;
+}
+
 /** Which PRMs a window read covers: an explicit list, or a SIREN's PRMs on the days they were attached. */
 export type PrmSelection = { prms: readonly string[] } | { siren: string; category?: Category };
 
 /** Batch sizes keep parameter counts under both engines' limits. */
 const WRITE_BATCH = 400;
 const PRM_CHUNK = 500;
+
+/** The columns of a stored curve day (`CurveRow`). */
+const CURVE_COLUMNS = [
+  'c.prm',
+  'c.day',
+  'c.quantity',
+  'c.stage',
+  'c.step_minutes',
+  'c.vals',
+  'c.qualities',
+  'c.stored_at',
+] as const;
 
 type CurveRow = {
   prm: string;
@@ -55,6 +75,17 @@ type CurveRow = {
   qualities: Uint8Array;
   stored_at: string;
 };
+
+/** A curve day (`c`) on which its PRM's curve collection was on. */
+function collectedOnDay({ exists, selectFrom }: ExpressionBuilder<Schema & { c: Schema['curve_day'] }, 'c'>) {
+  return exists(
+    selectFrom('prm_curve_collection as cc')
+      .select('cc.prm')
+      .whereRef('cc.prm', '=', 'c.prm')
+      .whereRef('cc.start_date', '<=', 'c.day')
+      .where((eb) => eb.or([eb('cc.end_date', 'is', null), eb('cc.end_date', '>', eb.ref('c.day'))])),
+  );
+}
 
 function toCurveKey(row: CurveRow): CurveKey {
   return { prm: row.prm, day: row.day, quantity: row.quantity as Quantity, stage: row.stage as Stage };
@@ -526,6 +557,47 @@ export class MeasurementRepository {
   }
 
   /**
+   * The publication's read: `streamCurveVersionPages` for a SIREN's PRMs of one category, each day
+   * with the facts a file needs of its PRM, read in the same query (no query per page for them);
+   * with `collectedOnly`, only days on which the PRM's curve collection was on.
+   */
+  async *streamPublicationCurvePages(
+    perimeter: { siren: string; category: Category; collectedOnly: boolean },
+    window: { from: Date; to: Date },
+    filter: { stage: Stage; quantities: readonly Quantity[] },
+    batchSize: number,
+  ): AsyncGenerator<PublicationCurveDay[]> {
+    let after: [string, string, string] | undefined;
+    for (;;) {
+      // The category is checked on the joined PRM row, so the attachment's EXISTS needs no join.
+      let query = this.curveVersionQuery({ siren: perimeter.siren }, undefined, window, filter, after)
+        .innerJoin('prm as p', 'p.prm', 'c.prm')
+        .where('p.category', '=', perimeter.category);
+      if (perimeter.collectedOnly) query = query.where(collectedOnDay);
+      const rows = await query
+        .select([...CURVE_COLUMNS, 'p.step as prm_step', 'p.distributor_calendar', 'p.contract_number'])
+        .orderBy('c.prm')
+        .orderBy('c.day')
+        .orderBy('c.quantity')
+        .limit(batchSize + 1)
+        .execute();
+      const more = rows.length > batchSize;
+      if (more) rows.pop();
+      yield rows.map((row) => {
+        // Added to the stored day rather than spread into a copy: one object per row.
+        const day = toCurveDay(row) as PublicationCurveDay;
+        day.prmStep = row.prm_step;
+        day.distributorCalendar = row.distributor_calendar;
+        day.contractNumber = row.contract_number;
+        return day;
+      });
+      if (!more) return;
+      const last = rows[rows.length - 1]!;
+      after = [last.prm, last.day, last.quantity];
+    }
+  }
+
+  /**
    * Whether `streamCurveVersions` would yield anything, restricted (with `collectedOnly`) to days on
    * which the PRM's curve collection was on: one query that stops at the first row, instead of ordering
    * the window's rows.
@@ -538,17 +610,7 @@ export class MeasurementRepository {
   ): Promise<boolean> {
     for (const prms of this.prmChunks(selection)) {
       let query = this.curveVersionQuery(selection, prms, window, filter, undefined).select('c.prm');
-      if (collectedOnly) {
-        query = query.where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('prm_curve_collection as cc')
-              .select('cc.prm')
-              .whereRef('cc.prm', '=', 'c.prm')
-              .whereRef('cc.start_date', '<=', 'c.day')
-              .where((eb) => eb.or([eb('cc.end_date', 'is', null), eb('cc.end_date', '>', eb.ref('c.day'))])),
-          ),
-        );
-      }
+      if (collectedOnly) query = query.where(collectedOnDay);
       if (await query.limit(1).executeTakeFirst()) return true;
     }
     return false;
@@ -563,16 +625,7 @@ export class MeasurementRepository {
     batchSize: number,
   ): Promise<CurveRow[]> {
     return this.curveVersionQuery(selection, prms, window, filter, after)
-      .select([
-        'c.prm',
-        'c.day',
-        'c.quantity',
-        'c.stage',
-        'c.step_minutes',
-        'c.vals',
-        'c.qualities',
-        'c.stored_at',
-      ])
+      .select(CURVE_COLUMNS)
       .orderBy('c.prm')
       .orderBy('c.day')
       .orderBy('c.quantity')

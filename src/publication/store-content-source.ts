@@ -1,5 +1,9 @@
 import type { Db } from '../db/database.js';
-import { MeasurementRepository, type Quantity } from '../db/measurement.repository.js';
+import {
+  MeasurementRepository,
+  type PublicationCurveDay,
+  type Quantity,
+} from '../db/measurement.repository.js';
 import type { PrmRecord } from '../db/prm.repository.js';
 import { DISTRIBUTOR_CALENDARS, type DistributorCalendar } from '../domain/calendars.js';
 import { dayTimestamps, midnightTimestamp } from '../domain/paris-calendar.js';
@@ -31,86 +35,48 @@ function quantitiesOf(scope: PublicationScope): readonly Quantity[] {
 }
 
 /**
- * PRM-days per page of a curve read: about 8 MiB of vectors (6 bytes a point) on the longest day at
+ * PRM-days per page of a curve read: about 16 MiB of vectors (6 bytes a point) on the longest day at
  * the category's finest step, so that two pages in memory stay small whatever the file, and a large
- * window is read in few queries (each page query probes the rest of the window again).
+ * window is read in few queries (each page query probes the rest of the window again): one query for
+ * a daily file of up to 18 000 Linky meters.
  */
 function curvePageSize(category: Category): number {
   const finest = Math.min(...STEPS_BY_CATEGORY[category].map(stepMinutes));
   const longestDay = (25 * 60) / finest;
-  return Math.min(10_000, Math.floor((8 * 1024 * 1024) / (6 * longestDay)));
+  return Math.floor((16 * 1024 * 1024) / (6 * longestDay));
 }
-
-type CollectionPeriods = ReadonlyArray<{ startDate: string; endDate: string | null }>;
 
 /** What a file needs to know of a PRM. */
 type PrmEssentials = Pick<PrmRecord, 'prm' | 'category' | 'step' | 'distributorCalendar' | 'contractNumber'>;
 
-interface PrmFact {
-  prm: PrmEssentials;
-  collection: CollectionPeriods;
-}
-
-/**
- * Facts of the PRMs of the scope's SIREN and category, all of them or those in `[range.first,
- * range.last]` (the PRMs of a page of curve days: pages are in PRM order), in two queries.
- */
-async function readPrmFacts(
-  db: Db,
-  scope: PublicationScope,
-  range?: { first: string; last: string },
-): Promise<Map<string, PrmFact>> {
-  const collection = new Map<string, Array<{ startDate: string; endDate: string | null }>>();
-  if (scope.category === 'B') {
-    let periods = db
-      .selectFrom('prm_curve_collection as c')
-      .select(['c.prm', 'c.start_date', 'c.end_date'])
-      .where('c.prm', 'in', (eb) =>
-        eb.selectFrom('prm_attachment').select('prm').where('siren', '=', scope.siren),
-      );
-    if (range) periods = periods.where('c.prm', '>=', range.first).where('c.prm', '<=', range.last);
-    for (const period of await periods.execute()) {
-      const list = collection.get(period.prm) ?? [];
-      list.push({ startDate: period.start_date, endDate: period.end_date });
-      collection.set(period.prm, list);
-    }
-  }
+/** The PRMs of the scope's SIREN and category, in one query. */
+async function readPrms(db: Db, scope: PublicationScope): Promise<Map<string, PrmEssentials>> {
   // Only the columns a file needs: reading whole registry rows was most of the cost.
-  let query = db
+  const rows = await db
     .selectFrom('prm as p')
     .select(['p.prm', 'p.category', 'p.step', 'p.distributor_calendar', 'p.contract_number'])
     .where('p.category', '=', scope.category)
     .where('p.prm', 'in', (eb) =>
       eb.selectFrom('prm_attachment').select('prm').where('siren', '=', scope.siren),
-    );
-  if (range) query = query.where('p.prm', '>=', range.first).where('p.prm', '<=', range.last);
-  const facts = new Map<string, PrmFact>();
-  for (const row of await query.execute()) {
-    facts.set(row.prm, {
-      prm: {
-        prm: row.prm,
-        category: row.category as PrmRecord['category'],
-        step: row.step as PrmRecord['step'],
-        distributorCalendar: row.distributor_calendar,
-        contractNumber: row.contract_number,
-      },
-      collection: collection.get(row.prm) ?? [],
+    )
+    .execute();
+  const prms = new Map<string, PrmEssentials>();
+  for (const row of rows) {
+    prms.set(row.prm, {
+      prm: row.prm,
+      category: row.category as PrmRecord['category'],
+      step: row.step as PrmRecord['step'],
+      distributorCalendar: row.distributor_calendar,
+      contractNumber: row.contract_number,
     });
   }
-  return facts;
+  return prms;
 }
 
-function factOf(facts: ReadonlyMap<string, PrmFact>, prm: string): PrmFact {
-  const fact = facts.get(prm);
-  if (!fact) throw new Error(`PRM ${prm} of a stored measurement is missing from the registry`);
-  return fact;
-}
-
-function collectionOn(
-  periods: ReadonlyArray<{ startDate: string; endDate: string | null }>,
-  day: string,
-): boolean {
-  return periods.some((p) => p.startDate <= day && (p.endDate === null || p.endDate > day));
+function essentialsOf(prms: ReadonlyMap<string, PrmEssentials>, prm: string): PrmEssentials {
+  const found = prms.get(prm);
+  if (!found) throw new Error(`PRM ${prm} of a stored measurement is missing from the registry`);
+  return found;
 }
 
 /** A vector cut or zero-padded to the day's positions (a missing quality is "no point"). */
@@ -173,36 +139,29 @@ export class StoreContentSource implements PublicationContentSource {
   }
 
   /**
-   * Curve blocks in PRM order, read a page of PRM-days (and the facts of its PRMs) at a time. The next
-   * page and its facts are read while the second half of this one is written: at most two pages are
-   * held.
+   * Curve blocks in PRM order, read a page of PRM-days (each with the facts of its PRM) at a time. The
+   * next page is read while the second half of this one is written: at most two pages are held.
    */
   async *curveBlocks(scope: PublicationScope): AsyncGenerator<R63PrmBlock & PrmCoverage> {
-    const pageSize = curvePageSize(scope.category);
     const stage = stageOf(scope);
-    const qualities = { A: r63Quality(stage, 'A'), B: r63Quality(stage, 'B') };
-    const stream = new MeasurementRepository(this.db).streamCurveVersionPages(
-      { siren: scope.siren, category: scope.category },
+    const quality = r63Quality(stage, scope.category);
+    const stream = new MeasurementRepository(this.db).streamPublicationCurvePages(
+      // Category B curves only on days their collection was on.
+      { siren: scope.siren, category: scope.category, collectedOnly: scope.category === 'B' },
       this.window(scope),
       { stage, quantities: quantitiesOf(scope) },
-      pageSize,
+      curvePageSize(scope.category),
     );
     const pages = stream[Symbol.asyncIterator]();
     const read = async () => {
       const next = await pages.next();
-      if (next.done) return undefined;
-      const page = next.value;
-      const facts =
-        page.length === 0
-          ? new Map<string, PrmFact>()
-          : await readPrmFacts(this.db, scope, { first: page[0]!.prm, last: page[page.length - 1]!.prm });
-      return { page, facts };
+      return next.done ? undefined : next.value;
     };
-    let current: PrmEssentials | undefined;
+    let current: PublicationCurveDay | undefined;
     let grandeurs = new Map<Quantity, R63DayColumns[]>();
-    const flush = (prm: PrmEssentials): R63PrmBlock & PrmCoverage => ({
-      contractNumber: prm.contractNumber,
-      idPrm: prm.prm,
+    const flush = (day: PublicationCurveDay): R63PrmBlock & PrmCoverage => ({
+      contractNumber: day.contractNumber,
+      idPrm: day.prm,
       etapeMetier: stage,
       grandeur: CURVE_ORDER.filter((q) => grandeurs.has(q)).map((q): R63Grandeur => ({
         grandeurMetier: 'CONS',
@@ -213,33 +172,31 @@ export class StoreContentSource implements PublicationContentSource {
     let pending: ReturnType<typeof read> | undefined = read();
     try {
       while (pending !== undefined) {
-        const next = await pending;
+        const page = await pending;
         pending = undefined;
-        if (!next) break;
+        if (!page) break;
         // A PRM's block is handed over once the next PRM starts; the page's rows stay in memory
         // only through the blocks that view them.
         const ready: Array<R63PrmBlock & PrmCoverage> = [];
-        for (const day of next.page) {
-          const { prm, collection } = factOf(next.facts, day.prm);
-          if (prm.category === 'B' && !collectionOn(collection, day.day)) continue;
+        for (const day of page) {
           if (current !== undefined && current.prm !== day.prm) {
             ready.push(flush(current));
             grandeurs = new Map();
           }
-          current = prm;
+          current = day;
           let days = grandeurs.get(day.quantity);
           if (!days) grandeurs.set(day.quantity, (days = []));
-          const stamps = dayTimestamps(day.day, prm.category, day.stepMinutes);
+          const stamps = dayTimestamps(day.day, scope.category, day.stepMinutes);
           days.push({
             stamps,
             values: fitted(day.values, stamps.length),
             codes: fitted(day.qualities, stamps.length),
-            p: prm.step as CurveStep,
-            quality: qualities[prm.category],
+            p: day.prmStep as CurveStep,
+            quality,
           });
         }
-        // The next page is read once half of this one is handed over: on SQLite, whose reads block
-        // this thread, deflate then has text to work on meanwhile; PostgreSQL works in parallel.
+        // The next page is read once half of this one is handed over: PostgreSQL works on it while
+        // the rest of this one is written.
         const half = Math.floor(ready.length / 2);
         for (let i = 0; i < ready.length; i++) {
           if (i === half) pending = read();
@@ -257,7 +214,7 @@ export class StoreContentSource implements PublicationContentSource {
 
   async *indexBlocks(scope: PublicationScope, batchSize = 2000): AsyncGenerator<R64PrmBlock & PrmCoverage> {
     const measurements = new MeasurementRepository(this.db);
-    let facts: Map<string, PrmFact> | undefined;
+    let prms: Map<string, PrmEssentials> | undefined;
     let current: PrmEssentials | undefined;
     let registers = new Map<string, R64Valeur[]>();
     const flush = (prm: PrmEssentials): R64PrmBlock & PrmCoverage => {
@@ -307,8 +264,8 @@ export class StoreContentSource implements PublicationContentSource {
       if (current?.prm !== reading.prm) {
         if (current) yield flush(current);
         registers = new Map();
-        facts ??= await readPrmFacts(this.db, scope);
-        current = factOf(facts, reading.prm).prm;
+        prms ??= await readPrms(this.db, scope);
+        current = essentialsOf(prms, reading.prm);
       }
       let values = registers.get(reading.register);
       if (!values) registers.set(reading.register, (values = []));
