@@ -70,7 +70,7 @@ export const storeWriteStage: BenchStage = {
   },
 };
 
-/** Streams every stored version of the window back (the publication engine's read), decoding vectors. */
+/** Streams every stored version of the window back (the stream the publication's read is built on). */
 export const storeReadStage: BenchStage = {
   name: 'store-read',
   async run(context) {

@@ -516,8 +516,8 @@ export class MeasurementRepository {
   /**
    * The curve days stored in `[window.from, window.to)` for the selected PRMs, stage and quantities:
    * for each key its latest version stored inside the window (earlier ones it superseded there are
-   * skipped, versions of other windows are invisible), in (prm, day, quantity) key order. The publication engine's read: it streams in
-   * batches of `batchSize` rows with keyset pagination (never OFFSET, never a whole window in memory),
+   * skipped, versions of other windows are invisible), in (prm, day, quantity) key order. The base of
+   * the publication engine's read (`streamPublicationCurvePages`): it streams in batches of `batchSize` rows with keyset pagination (never OFFSET, never a whole window in memory),
    * each batch one short query, so it is safe on a month of thousands of PRMs. With a SIREN
    * selection only days inside the PRM's attachment to that SIREN are returned (a former owner gets
    * nothing after the move).

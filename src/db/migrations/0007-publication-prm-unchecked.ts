@@ -7,12 +7,19 @@ import type { Engine } from '../database.js';
  * (`PublicationRepository.insert` and `delete`); checking the key row by row cost PostgreSQL about
  * 60 ms of the commit of a 10 000-PRM file, the publication's largest single statement.
  *
- * PostgreSQL drops the constraint. SQLite cannot: the table is rebuilt (create, copy, drop, rename)
+ * PostgreSQL drops the constraint (and compares the table's text keys bytewise, as SQLite does). SQLite
+ * cannot: the table is rebuilt (create, copy, drop, rename)
  * inside one explicit transaction, because Kysely runs SQLite migrations outside one.
  */
 export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
   if (engine === 'postgres') {
     await sql`alter table publication_prm drop constraint publication_prm_publication_id_fkey`.execute(db);
+    // Byte order for the two text keys (digits and ASCII codes, compared for equality and listed in
+    // PRM order, which is the same): the database's default collation made each index insertion a
+    // locale comparison.
+    await sql`alter table publication_prm
+      alter column prm type text collate "C",
+      alter column contract_number type text collate "C"`.execute(db);
     return;
   }
   await db.transaction().execute(async (trx) => {
