@@ -53,6 +53,14 @@ export type PrmSelection = { prms: readonly string[] } | { siren: string; catego
 const WRITE_BATCH = 400;
 const PRM_CHUNK = 500;
 
+/** Where a page of curve days in key order stops: (prm, day, quantity) of its last row. */
+type CurvePosition = [string, string, string];
+const curvePosition = (row: { prm: string; day: string; quantity: string }): CurvePosition => [
+  row.prm,
+  row.day,
+  row.quantity,
+];
+
 /** The columns of a stored curve day (`CurveRow`). */
 const CURVE_COLUMNS = [
   'c.prm',
@@ -75,6 +83,27 @@ type CurveRow = {
   qualities: Uint8Array;
   stored_at: string;
 };
+
+/**
+ * Pages of up to `batchSize` rows in key order, each read after the key of the previous page's last
+ * row (keyset pagination, never OFFSET). One row more than a page is asked for: it tells whether
+ * another page follows, without a last query that finds nothing (it would probe the window again).
+ */
+async function* keysetPages<Row, Key>(
+  read: (after: Key | undefined, limit: number) => Promise<Row[]>,
+  keyOf: (row: Row) => Key,
+  batchSize: number,
+): AsyncGenerator<Row[]> {
+  let after: Key | undefined;
+  for (;;) {
+    const rows = await read(after, batchSize + 1);
+    const more = rows.length > batchSize;
+    if (more) rows.pop();
+    yield rows;
+    if (!more) return;
+    after = keyOf(rows[rows.length - 1]!);
+  }
+}
 
 /** A curve day (`c`) on which its PRM's curve collection was on. */
 function collectedOnDay({ exists, selectFrom }: ExpressionBuilder<Schema & { c: Schema['curve_day'] }, 'c'>) {
@@ -541,18 +570,12 @@ export class MeasurementRepository {
     batchSize = 2000,
   ): AsyncGenerator<StoredCurveDay[]> {
     for (const prms of this.prmChunks(selection)) {
-      let after: [string, string, string] | undefined;
-      for (;;) {
-        // One row more than a page tells whether another follows, without a last query that finds
-        // nothing (it would probe the whole window again).
-        const rows = await this.curveVersionPage(selection, prms, window, filter, after, batchSize + 1);
-        const more = rows.length > batchSize;
-        if (more) rows.pop();
-        yield rows.map(toCurveDay);
-        if (!more) break;
-        const last = rows[rows.length - 1]!;
-        after = [last.prm, last.day, last.quantity];
-      }
+      const pages = keysetPages(
+        (after, limit) => this.curveVersionPage(selection, prms, window, filter, after, limit),
+        curvePosition,
+        batchSize,
+      );
+      for await (const rows of pages) yield rows.map(toCurveDay);
     }
   }
 
@@ -567,22 +590,25 @@ export class MeasurementRepository {
     filter: { stage: Stage; quantities: readonly Quantity[] },
     batchSize: number,
   ): AsyncGenerator<PublicationCurveDay[]> {
-    let after: [string, string, string] | undefined;
-    for (;;) {
-      // The category is checked on the joined PRM row, so the attachment's EXISTS needs no join.
-      let query = this.curveVersionQuery({ siren: perimeter.siren }, undefined, window, filter, after)
-        .innerJoin('prm as p', 'p.prm', 'c.prm')
-        .where('p.category', '=', perimeter.category);
-      if (perimeter.collectedOnly) query = query.where(collectedOnDay);
-      const rows = await query
-        .select([...CURVE_COLUMNS, 'p.step as prm_step', 'p.distributor_calendar', 'p.contract_number'])
-        .orderBy('c.prm')
-        .orderBy('c.day')
-        .orderBy('c.quantity')
-        .limit(batchSize + 1)
-        .execute();
-      const more = rows.length > batchSize;
-      if (more) rows.pop();
+    const pages = keysetPages(
+      (after: CurvePosition | undefined, limit) => {
+        // The category is checked on the joined PRM row, so the attachment's EXISTS needs no join.
+        let query = this.curveVersionQuery({ siren: perimeter.siren }, undefined, window, filter, after)
+          .innerJoin('prm as p', 'p.prm', 'c.prm')
+          .where('p.category', '=', perimeter.category);
+        if (perimeter.collectedOnly) query = query.where(collectedOnDay);
+        return query
+          .select([...CURVE_COLUMNS, 'p.step as prm_step', 'p.distributor_calendar', 'p.contract_number'])
+          .orderBy('c.prm')
+          .orderBy('c.day')
+          .orderBy('c.quantity')
+          .limit(limit)
+          .execute();
+      },
+      curvePosition,
+      batchSize,
+    );
+    for await (const rows of pages) {
       yield rows.map((row) => {
         // Added to the stored day rather than spread into a copy: one object per row.
         const day = toCurveDay(row) as PublicationCurveDay;
@@ -591,9 +617,6 @@ export class MeasurementRepository {
         day.contractNumber = row.contract_number;
         return day;
       });
-      if (!more) return;
-      const last = rows[rows.length - 1]!;
-      after = [last.prm, last.day, last.quantity];
     }
   }
 
@@ -621,15 +644,15 @@ export class MeasurementRepository {
     prms: string[] | undefined,
     window: { from: Date; to: Date },
     filter: { stage: Stage; quantities: readonly Quantity[] },
-    after: [string, string, string] | undefined,
-    batchSize: number,
+    after: CurvePosition | undefined,
+    limit: number,
   ): Promise<CurveRow[]> {
     return this.curveVersionQuery(selection, prms, window, filter, after)
       .select(CURVE_COLUMNS)
       .orderBy('c.prm')
       .orderBy('c.day')
       .orderBy('c.quantity')
-      .limit(batchSize)
+      .limit(limit)
       .execute();
   }
 
@@ -690,8 +713,7 @@ export class MeasurementRepository {
     batchSize = 2000,
   ): AsyncGenerator<StoredIndexReading> {
     for (const prms of this.prmChunks(selection)) {
-      let after: [string, string, string] | undefined;
-      for (;;) {
+      const read = (after: [string, string, string] | undefined, limit: number) => {
         let query = this.db
           .selectFrom('index_reading as r')
           .select(['r.prm', 'r.day', 'r.register', 'r.value_wh', 'r.iv', 'r.stored_at'])
@@ -726,14 +748,11 @@ export class MeasurementRepository {
             eb(eb.refTuple('r.prm', 'r.day', 'r.register'), '>', eb.tuple(prm, day, register)),
           );
         }
-        const rows = await query
-          .orderBy('r.prm')
-          .orderBy('r.day')
-          .orderBy('r.register')
-          .limit(batchSize + 1)
-          .execute();
-        const more = rows.length > batchSize;
-        if (more) rows.pop();
+        return query.orderBy('r.prm').orderBy('r.day').orderBy('r.register').limit(limit).execute();
+      };
+      const position = (r: { prm: string; day: string; register: string }) =>
+        [r.prm, r.day, r.register] as [string, string, string];
+      for await (const rows of keysetPages(read, position, batchSize)) {
         for (const r of rows)
           yield {
             prm: r.prm,
@@ -743,9 +762,6 @@ export class MeasurementRepository {
             iv: r.iv,
             storedAt: r.stored_at,
           };
-        if (!more) break;
-        const last = rows[rows.length - 1]!;
-        after = [last.prm, last.day, last.register];
       }
     }
   }
