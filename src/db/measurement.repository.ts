@@ -1,8 +1,8 @@
 import type { Category } from '../domain/identifiers.js';
 import type { Stage } from '../domain/point-quality.js';
 import { decodeQualities, decodeValues, encodeQualities, encodeValues } from '../meterdata/vector-codec.js';
-import type { ExpressionBuilder } from 'kysely';
-import type { Db } from './database.js';
+import { CompiledQuery, type Compilable, type ExpressionBuilder } from 'kysely';
+import type { Db, Engine } from './database.js';
 import type { Schema } from './schema.js';
 
 /** Curve quantities stored (grandeur physique, consumption side). */
@@ -38,11 +38,13 @@ export interface StoredIndexReading extends IndexReading {
   storedAt: string;
 }
 
-/** A stored curve day as a publication reads it, with what the file needs of its PRM. */
-export interface PublicationCurveDay extends StoredCurveDay {
+/**
+ * A curve day as a publication reads it: the stored vectors of its version in the window (the stage
+ * is the one asked for), with what the file needs of its PRM.
+ */
+export interface PublicationCurveDay extends Omit<CurveDay, 'stage'> {
   /** The PRM's declared step (`PT30M`…), published with each point. */
   prmStep: string;
-  distributorCalendar: string;
   contractNumber: string;
 }
 
@@ -102,6 +104,40 @@ async function* keysetPages<Row, Key>(
     yield rows;
     if (!more) return;
     after = keyOf(rows[rows.length - 1]!);
+  }
+}
+
+/** Rows per FETCH of a cursor: a round trip, not a scan, so pages are small and writing starts early. */
+const CURSOR_FETCH = 2000;
+
+/**
+ * The rows of one query, in pages of up to `pageSize`, through a PostgreSQL cursor in a read-only
+ * transaction of its own: the query runs once (one scan and one sort of the window), however many
+ * pages it has, and each page is a FETCH. The transaction ends with the stream, also when the
+ * consumer stops early.
+ */
+async function* cursorPages<Row>(db: Db, query: Compilable<Row>, pageSize: number): AsyncGenerator<Row[]> {
+  const size = Math.max(1, Math.floor(pageSize));
+  const trx = await db.startTransaction().setAccessMode('read only').execute();
+  try {
+    // Planned as the plain query would be (all rows are read), not for the first 10 % of them.
+    await trx.executeQuery(CompiledQuery.raw('set local cursor_tuple_fraction = 1'));
+    const { sql: text, parameters } = query.compile();
+    await trx.executeQuery(
+      CompiledQuery.raw(`declare page_cursor no scroll cursor for ${text}`, [...parameters]),
+    );
+    const fetch = CompiledQuery.raw(`fetch forward ${size} from page_cursor`);
+    for (;;) {
+      const { rows } = await trx.executeQuery<Row>(fetch);
+      if (rows.length > 0) yield rows;
+      if (rows.length < size) return;
+    }
+  } finally {
+    // Read-only: ending it either way changes nothing; a failure can only be the connection's.
+    await trx
+      .rollback()
+      .execute()
+      .catch(() => undefined);
   }
 }
 
@@ -297,7 +333,11 @@ async function writeVersions<Row extends { stored_at: string }>(
  * version of each key; window reads the latest version stored inside the window.
  */
 export class MeasurementRepository {
-  constructor(private readonly db: Db) {}
+  /** `engine` chooses how the publication's read pages (`streamPublicationCurvePages`); SQLite if not given. */
+  constructor(
+    private readonly db: Db,
+    private readonly engine?: Engine,
+  ) {}
 
   /**
    * Stores curve days as new versions (stamped `now`) where their content differs from the latest
@@ -546,8 +586,9 @@ export class MeasurementRepository {
    * The curve days stored in `[window.from, window.to)` for the selected PRMs, stage and quantities:
    * for each key its latest version stored inside the window (earlier ones it superseded there are
    * skipped, versions of other windows are invisible), in (prm, day, quantity) key order. The base of
-   * the publication engine's read (`streamPublicationCurvePages`): it streams in batches of `batchSize` rows with keyset pagination (never OFFSET, never a whole window in memory),
-   * each batch one short query, so it is safe on a month of thousands of PRMs. With a SIREN
+   * the publication engine's read (`streamPublicationCurvePages`). It streams in batches of
+   * `batchSize` rows with keyset pagination (never OFFSET, never a whole window in memory), each
+   * batch one short query, so it is safe on a month of thousands of PRMs. With a SIREN
    * selection only days inside the PRM's attachment to that SIREN are returned (a former owner gets
    * nothing after the move).
    */
@@ -580,9 +621,11 @@ export class MeasurementRepository {
   }
 
   /**
-   * The publication's read: `streamCurveVersionPages` for a SIREN's PRMs of one category, each day
-   * with the facts a file needs of its PRM, read in the same query (no query per page for them);
-   * with `collectedOnly`, only days on which the PRM's curve collection was on.
+   * The publication's read: the rows of `streamCurveVersionPages` for a SIREN's PRMs of one category,
+   * each day with the facts a file needs of its PRM, read in the same query (no query per page for
+   * them); with `collectedOnly`, only days on which the PRM's curve collection was on. Pages of up to
+   * `batchSize` rows: on PostgreSQL FETCHes of one cursor (the window is scanned and sorted once, not
+   * once per page), on SQLite keyset pages.
    */
   async *streamPublicationCurvePages(
     perimeter: { siren: string; category: Category; collectedOnly: boolean },
@@ -590,33 +633,51 @@ export class MeasurementRepository {
     filter: { stage: Stage; quantities: readonly Quantity[] },
     batchSize: number,
   ): AsyncGenerator<PublicationCurveDay[]> {
-    const pages = keysetPages(
-      (after: CurvePosition | undefined, limit) => {
-        // The category is checked on the joined PRM row, so the attachment's EXISTS needs no join.
-        let query = this.curveVersionQuery({ siren: perimeter.siren }, undefined, window, filter, after)
-          .innerJoin('prm as p', 'p.prm', 'c.prm')
-          .where('p.category', '=', perimeter.category);
-        if (perimeter.collectedOnly) query = query.where(collectedOnDay);
-        return query
-          .select([...CURVE_COLUMNS, 'p.step as prm_step', 'p.distributor_calendar', 'p.contract_number'])
+    const query = (after: CurvePosition | undefined) => {
+      // The category is checked on the joined PRM row, so the attachment's EXISTS needs no join.
+      let rows = this.curveVersionQuery({ siren: perimeter.siren }, undefined, window, filter, after)
+        .innerJoin('prm as p', 'p.prm', 'c.prm')
+        .where('p.category', '=', perimeter.category);
+      if (perimeter.collectedOnly) rows = rows.where(collectedOnDay);
+      return (
+        rows
+          // Only what a file needs: each column is parsed on every row of the window.
+          .select([
+            'c.prm',
+            'c.day',
+            'c.quantity',
+            'c.step_minutes',
+            'c.vals',
+            'c.qualities',
+            'p.step as prm_step',
+            'p.contract_number',
+          ])
           .orderBy('c.prm')
           .orderBy('c.day')
           .orderBy('c.quantity')
-          .limit(limit)
-          .execute();
-      },
-      curvePosition,
-      batchSize,
-    );
+      );
+    };
+    // PostgreSQL reads the window once through a cursor; SQLite, whose single connection a cursor
+    // would hold, reads it in keyset pages.
+    const pages =
+      this.engine === 'postgres'
+        ? cursorPages(this.db, query(undefined), Math.min(batchSize, CURSOR_FETCH))
+        : keysetPages(
+            (after: CurvePosition | undefined, limit) => query(after).limit(limit).execute(),
+            curvePosition,
+            batchSize,
+          );
     for await (const rows of pages) {
-      yield rows.map((row) => {
-        // Added to the stored day rather than spread into a copy: one object per row.
-        const day = toCurveDay(row) as PublicationCurveDay;
-        day.prmStep = row.prm_step;
-        day.distributorCalendar = row.distributor_calendar;
-        day.contractNumber = row.contract_number;
-        return day;
-      });
+      yield rows.map((row): PublicationCurveDay => ({
+        prm: row.prm,
+        day: row.day,
+        quantity: row.quantity as Quantity,
+        stepMinutes: row.step_minutes,
+        values: decodeValues(row.vals),
+        qualities: decodeQualities(row.qualities),
+        prmStep: row.prm_step,
+        contractNumber: row.contract_number,
+      }));
     }
   }
 

@@ -82,14 +82,28 @@ export class PublicationRepository {
     private readonly engine?: Engine,
   ) {}
 
+  /**
+   * Takes the id the next publication will have, before it is inserted (PostgreSQL only): the PRM list
+   * of a file can then be written while the file is, in the transaction that will insert the row.
+   */
+  async reserveId(): Promise<number> {
+    if (this.engine !== 'postgres') throw new Error('publication ids are reserved on PostgreSQL only');
+    const { rows } = await sql<{
+      id: number;
+    }>`select nextval(pg_get_serial_sequence('publication', 'id'))::integer as id`.execute(this.db);
+    return rows[0]!.id;
+  }
+
+  /** Inserts an archive row (with the id reserved for it, if any) and the PRMs its file covers. */
   async insert(
-    publication: NewPublication,
+    publication: NewPublication & { id?: number },
     prms: ReadonlyArray<{ prm: string; contractNumber: string }>,
   ): Promise<number> {
     if (!this.engine) throw new Error('inserting a publication needs the database engine');
     const row = await this.db
       .insertInto('publication')
       .values({
+        ...(publication.id === undefined ? {} : { id: publication.id }),
         run_id: publication.runId,
         subscription_id: publication.subscriptionId,
         entreprise_id: publication.entrepriseId,
@@ -114,20 +128,30 @@ export class PublicationRepository {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    if (prms.length === 0) return row.id;
-    // The whole list as one parameter or two, in one statement: a 10 000-PRM file's list in one round
-    // trip, without building a statement of 30 000 parameters.
+    await this.insertPrms(row.id, prms);
+    return row.id;
+  }
+
+  /**
+   * Adds PRMs to a publication's list, all in one statement: the list as one parameter or two, so a
+   * 10 000-PRM list is one round trip without a statement of 30 000 parameters.
+   */
+  async insertPrms(
+    publicationId: number,
+    prms: ReadonlyArray<{ prm: string; contractNumber: string }>,
+  ): Promise<void> {
+    if (!this.engine) throw new Error('inserting a publication needs the database engine');
+    if (prms.length === 0) return;
     if (this.engine === 'postgres') {
       await sql`insert into publication_prm (publication_id, prm, contract_number)
-        select ${row.id}, p.prm, p.contract_number
+        select ${publicationId}, p.prm, p.contract_number
         from unnest(${prms.map((p) => p.prm)}::text[], ${prms.map((p) => p.contractNumber)}::text[])
           as p (prm, contract_number)`.execute(this.db);
     } else {
       await sql`insert into publication_prm (publication_id, prm, contract_number)
-        select ${row.id}, p.value ->> 0, p.value ->> 1
+        select ${publicationId}, p.value ->> 0, p.value ->> 1
         from json_each(${JSON.stringify(prms.map((p) => [p.prm, p.contractNumber]))}) as p`.execute(this.db);
     }
-    return row.id;
   }
 
   async find(id: number): Promise<PublicationRecord | undefined> {

@@ -85,7 +85,7 @@ export function createPublicationEngine(deps: PublicationEngineDeps): Publicatio
   const db = database.db;
   const storage = deps.storage ?? new LocalArchiveStorage(path.join(deps.config.dataDir, 'archive'));
   const archive = new PublicationArchive(storage, new MasterCipher(deps.config.masterKey));
-  const content = deps.content ?? new StoreContentSource(db);
+  const content = deps.content ?? new StoreContentSource(db, database.engine);
   const owner = deps.owner ?? workerId();
   const columns = [
     'id',

@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js';
+import type { Db, Engine } from '../db/database.js';
 import {
   MeasurementRepository,
   type PublicationCurveDay,
@@ -37,8 +37,8 @@ function quantitiesOf(scope: PublicationScope): readonly Quantity[] {
 /**
  * PRM-days per page of a curve read: about 16 MiB of vectors (6 bytes a point) on the longest day at
  * the category's finest step, so that two pages in memory stay small whatever the file, and a large
- * window is read in few queries (each page query probes the rest of the window again): one query for
- * a daily file of up to 18 000 Linky meters.
+ * window is read in few keyset queries on SQLite (each probes the rest of the window again): one query
+ * for a daily file of up to 18 000 Linky meters. PostgreSQL's cursor fetches smaller pages.
  */
 function curvePageSize(category: Category): number {
   const finest = Math.min(...STEPS_BY_CATEGORY[category].map(stepMinutes));
@@ -115,7 +115,11 @@ function r63Quality(stage: Stage, category: Category): (code: number) => R63Poin
  * rule applied to category B curves (a day whose collection was off is never published).
  */
 export class StoreContentSource implements PublicationContentSource {
-  constructor(private readonly db: Db) {}
+  /** `engine` chooses how the store is paged (see `streamPublicationCurvePages`). */
+  constructor(
+    private readonly db: Db,
+    private readonly engine?: Engine,
+  ) {}
 
   private window(scope: PublicationScope): { from: Date; to: Date } {
     return { from: scope.window.start, to: scope.window.end };
@@ -145,7 +149,7 @@ export class StoreContentSource implements PublicationContentSource {
   async *curveBlocks(scope: PublicationScope): AsyncGenerator<R63PrmBlock & PrmCoverage> {
     const stage = stageOf(scope);
     const quality = r63Quality(stage, scope.category);
-    const stream = new MeasurementRepository(this.db).streamPublicationCurvePages(
+    const stream = new MeasurementRepository(this.db, this.engine).streamPublicationCurvePages(
       // Category B curves only on days their collection was on.
       { siren: scope.siren, category: scope.category, collectedOnly: scope.category === 'B' },
       this.window(scope),

@@ -3,12 +3,15 @@ import { before, it } from 'node:test';
 import { MeasurementRepository, type CurveDay } from '../../src/db/measurement.repository.js';
 import { QUALITY } from '../../src/domain/point-quality.js';
 import { importRegistryCsv } from '../../src/registry/registry-import.js';
+import { parseDatabaseUrl } from '../../src/config.js';
+import { openDatabase } from '../../src/db/database.js';
 import { describeEachEngine } from '../support/databases.js';
 import { registryCsv } from '../support/registry-fixtures.js';
 
 const T0 = new Date('2026-01-10T10:00:00Z');
 const T1 = new Date('2026-01-11T10:00:00Z');
 const T2 = new Date('2026-01-12T10:00:00Z');
+const T3 = new Date('2026-01-13T10:00:00Z');
 const PRM_A = '10000000000001';
 const PRM_B = '10000000000002';
 const PRM_MOVED = '10000000000003';
@@ -129,6 +132,64 @@ describeEachEngine('measurement store', (ctx) => {
     ))
       b.push(d.prm);
     assert.deepEqual(b, []);
+  });
+
+  it("reads a publication's window with its PRMs' facts, the same through a cursor and keyset pages", async () => {
+    await new MeasurementRepository(ctx.handle.db).upsertCurveDays(
+      [
+        curve(PRM_B, '2026-01-05', 1),
+        curve(PRM_A, '2026-01-05', 2, 'PRI'),
+        curve(PRM_A, '2026-01-05', 3),
+        curve(PRM_B, '2026-01-04', 4),
+        curve(PRM_MOVED, '2026-01-05', 5),
+      ],
+      T2,
+    );
+    const read = async (repo: MeasurementRepository) => {
+      const pages: string[][] = [];
+      for await (const page of repo.streamPublicationCurvePages(
+        { siren: '356000000', category: 'A', collectedOnly: false },
+        { from: T2, to: T3 },
+        { stage: 'BRUT', quantities: ['PA', 'PRI'] },
+        2,
+      ))
+        pages.push(
+          page.map((d) => `${d.prm}/${d.day}/${d.quantity}/${d.values[0]}/${d.prmStep}/${d.contractNumber}`),
+        );
+      return pages;
+    };
+    const expected = [
+      [`${PRM_A}/2026-01-05/PA/1003/PT5M/CTR-000001`, `${PRM_A}/2026-01-05/PRI/1002/PT5M/CTR-000001`],
+      [`${PRM_B}/2026-01-04/PA/1004/PT5M/CTR-000002`, `${PRM_B}/2026-01-05/PA/1001/PT5M/CTR-000002`],
+    ];
+    // Without the engine the read pages by keys; with it, PostgreSQL reads through a cursor.
+    assert.deepEqual(await read(new MeasurementRepository(ctx.handle.db)), expected);
+    assert.deepEqual(await read(new MeasurementRepository(ctx.handle.db, ctx.engine)), expected);
+  });
+
+  it('frees the connection of a publication read stopped after its first page', async () => {
+    // One connection only: a cursor left open would hold it and the next query would wait forever.
+    const handle = openDatabase(parseDatabaseUrl(ctx.url), { poolSize: 1 });
+    try {
+      const repo = new MeasurementRepository(handle.db, ctx.engine);
+      for await (const page of repo.streamPublicationCurvePages(
+        { siren: '356000000', category: 'A', collectedOnly: false },
+        { from: T2, to: T3 },
+        { stage: 'BRUT', quantities: ['PA', 'PRI'] },
+        1,
+      )) {
+        assert.equal(page.length, 1);
+        break;
+      }
+      const timeout = new Promise((_, reject) => {
+        setTimeout(() => reject(new Error('the connection was not given back')), 5000).unref();
+      });
+      const days = await Promise.race([repo.readCurves(PRM_A, '2026-01-05', '2026-01-06'), timeout]);
+      assert.equal((days as unknown[]).length, 2);
+    } finally {
+      // Bounded too: a pool whose connection was never given back does not close either.
+      await Promise.race([handle.destroy(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    }
   });
 
   it('versions index readings the same way', async () => {

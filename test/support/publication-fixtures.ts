@@ -17,6 +17,7 @@ import { pointsPerDay } from '../../src/domain/paris-calendar.js';
 import { packQuality, type Stage } from '../../src/domain/point-quality.js';
 import type { Frequency } from '../../src/domain/publication-windows.js';
 import type { NotifierMessage } from '../../src/notification/notifier.js';
+import type { ArchiveStorage } from '../../src/publication/archive/archive-storage.js';
 import { createPublicationEngine, type PublicationEngine } from '../../src/publication/publication-engine.js';
 import { registryCsv, type RegistryRow } from './registry-fixtures.js';
 import { importRegistryCsv } from '../../src/registry/registry-import.js';
@@ -145,7 +146,7 @@ export class RecordingNotifier {
 export function testEngine(
   database: DatabaseHandle,
   clock: Clock,
-  options: { dataDir?: string; owner?: string; leaseMs?: number } = {},
+  options: { dataDir?: string; owner?: string; leaseMs?: number; storage?: ArchiveStorage } = {},
 ): PublicationEngine & { dataDir: string } {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'publiwatt-pub-'));
   const engine = createPublicationEngine({
@@ -156,6 +157,7 @@ export function testEngine(
     notifier: new RecordingNotifier(),
     owner: options.owner,
     leaseMs: options.leaseMs,
+    storage: options.storage,
   });
   return Object.assign(engine, { dataDir });
 }

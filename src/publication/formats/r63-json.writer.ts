@@ -1,4 +1,4 @@
-import { ChunkBuffer } from './chunk-buffer.js';
+import { ByteChunkBuffer } from './chunk-buffer.js';
 import { R63Rules } from './r63.rules.js';
 import { checkR6xHeader } from './r6x-header.rules.js';
 import { formatR6xInteger } from './r6x-integer.js';
@@ -14,24 +14,28 @@ import {
 } from './r6x.types.js';
 
 /**
- * `","d":"<stamp>` + `after` for each timestamp of a day's list, built once per list and quality:
+ * `","d":"<stamp>` + `after` for each timestamp of a day's list, encoded once per list and quality:
  * days share their lists (every PRM of a daily file has the same 48 timestamps). Per file, a few
  * dozen lists at most are kept.
  */
 class PointEnds {
-  private readonly byStamps = new Map<readonly string[], Map<string, readonly string[]>>();
+  private readonly byStamps = new Map<readonly string[], Map<string, readonly Buffer[]>>();
 
-  of(stamps: readonly string[], after: string): readonly string[] {
+  of(stamps: readonly string[], after: string): readonly Buffer[] {
     let byAfter = this.byStamps.get(stamps);
     if (!byAfter) {
       if (this.byStamps.size >= 64) this.byStamps.clear();
       this.byStamps.set(stamps, (byAfter = new Map()));
     }
     let ends = byAfter.get(after);
-    if (!ends) byAfter.set(after, (ends = stamps.map((d) => `","d":"${d}${after}`)));
+    if (!ends) byAfter.set(after, (ends = stamps.map((d) => Buffer.from(`","d":"${d}${after}`))));
     return ends;
   }
 }
+
+/** What opens a point: the first of a list, then the others. */
+const FIRST_POINT = Buffer.from('{"v":"');
+const NEXT_POINT = Buffer.from(',{"v":"');
 
 /**
  * Writes an R63 (load curve) JSON file as UTF-8 chunks, one PRM block at a time (guide §3.1; validates
@@ -47,7 +51,7 @@ export async function* writeR63Json(
   const rules = new R63Rules(categoryOfCodeFlux(header.codeFlux));
   const linky = rules.category === 'B';
   const periode = `"periode":{"dateDebut":"${header.dateDebut}","dateFin":"${header.dateFin}"}`;
-  const out = new ChunkBuffer();
+  const out = new ByteChunkBuffer();
   out.push(r6xJsonPrologue(header));
   let firstBlock = true;
   /** What follows `"n":"` in a point, by quality code, for the current block (null: no point). */
@@ -95,7 +99,7 @@ export async function* writeR63Json(
           }
           const { stamps, values, codes } = day;
           let code = -1;
-          let ends: readonly string[] | undefined;
+          let ends: readonly Buffer[] | undefined;
           for (let i = 0; i < stamps.length; i++) {
             if (codes[i] !== code) {
               code = codes[i]!;
@@ -110,7 +114,10 @@ export async function* writeR63Json(
             }
             if (ends === undefined) continue;
             const v = values[i]!;
-            out.push(`${sep}{"v":"${(v | 0) === v ? v : formatR6xInteger(v, 'v')}${ends[i]}`);
+            out.bytes(sep === '' ? FIRST_POINT : NEXT_POINT);
+            if ((v | 0) === v) out.int32(v);
+            else out.push(formatR6xInteger(v, 'v'));
+            out.bytes(ends[i]!);
             sep = ',';
           }
           if (out.full) yield out.take();
