@@ -108,7 +108,7 @@ async function* keysetPages<Row, Key>(
 }
 
 /** Rows per FETCH of a cursor: a round trip, not a scan, so pages are small and writing starts early. */
-const CURSOR_FETCH = 2000;
+const CURSOR_FETCH = 500;
 
 /**
  * The rows of one query, in pages of up to `pageSize`, through a PostgreSQL cursor in a read-only
