@@ -6,15 +6,20 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = path.resolve(import.meta.dirname, '../../test-results');
 
-/** Installs Debian's Chromium when the machine lacks it, so `npm test` passes on a fresh machine. */
+/**
+ * Installs Debian's Chromium when the machine lacks it, so `npm test` passes on a fresh machine. Test
+ * files run in parallel: a second one waits for the first one's apt lock instead of failing on it.
+ */
 export function ensureChromium(): string {
   if (existsSync(CHROMIUM)) return CHROMIUM;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const apt = (...args: string[]) =>
+    execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', ...args], { stdio: 'ignore', env });
   try {
-    execFileSync('apt-get', ['install', '-y', '-q', 'chromium'], { stdio: 'ignore', env });
+    apt('install', '-y', '-q', 'chromium');
   } catch {
-    execFileSync('apt-get', ['update', '-q'], { stdio: 'ignore', env });
-    execFileSync('apt-get', ['install', '-y', '-q', 'chromium'], { stdio: 'ignore', env });
+    apt('update', '-q');
+    apt('install', '-y', '-q', 'chromium');
   }
   if (!existsSync(CHROMIUM)) throw new Error('chromium could not be installed');
   return CHROMIUM;
