@@ -9,6 +9,7 @@ import yauzl from 'yauzl';
 import { decryptStream } from '../../crypto/customer-cipher.js';
 import type { Db } from '../../db/database.js';
 import { AppError } from '../../domain/app-error.js';
+import type { ImportLimits } from './import-limits.js';
 import { MeasurementSink, type ImportSummary } from './measurement-sink.js';
 import { readR6xCsv } from './r6x-csv.reader.js';
 import { readR6xJson } from './r6x-json.reader.js';
@@ -23,6 +24,13 @@ export interface ImportOptions {
   onProgress?: ((done: number, total: number) => void) | undefined;
   /** Read and validate only; nothing is written (used by the bench to time parsing alone). */
   dryRun?: boolean | undefined;
+  /**
+   * The file is the distributor's bulk feed (a metering system's daily output spanning many SIRENs):
+   * the recipient a JSON header names is not checked against the owners of its PRMs.
+   */
+  bulkFeed?: boolean | undefined;
+  /** Bounds on the file (defaults: `DEFAULT_IMPORT_LIMITS`). */
+  limits?: Partial<ImportLimits> | undefined;
 }
 
 export interface ImportResult {
@@ -144,7 +152,10 @@ async function importPlainFile(db: Db, file: string, options: ImportOptions): Pr
         warnings: [],
       };
       for (const part of parts) {
-        const sink = new MeasurementSink(trx, part.name, options.now, undefined, options.dryRun);
+        const sink = new MeasurementSink(trx, part.name, options.now, {
+          dryRun: options.dryRun,
+          bulkFeed: options.bulkFeed,
+        });
         const counter = new Transform({
           transform(chunk: Buffer, _encoding, callback) {
             done += chunk.length;

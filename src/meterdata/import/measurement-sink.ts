@@ -221,15 +221,21 @@ export class MeasurementSink {
   private gridMinutes = 0;
   private summary = { curvePoints: 0, indexReadings: 0, curveDaysChanged: 0, indexReadingsChanged: 0 };
 
+  /** Category the file announces (codeFlux R63A/R64B …), checked against each PRM. */
+  public expectedCategory: Category | undefined;
+  /** Validate only, write nothing (the bench measures parsing alone with it). */
+  private readonly dryRun: boolean;
+  /** A distributor's bulk feed: the recipient a header names is not checked against PRM owners. */
+  private readonly bulkFeed: boolean;
+
   constructor(
     private readonly db: Db,
     private readonly file: string,
     private readonly now: Date,
-    /** Category the file announces (codeFlux R63A/R64B …), checked against each PRM. */
-    public expectedCategory?: Category,
-    /** Validate only, write nothing (the bench measures parsing alone with it). */
-    private readonly dryRun = false,
+    options: { dryRun?: boolean | undefined; bulkFeed?: boolean | undefined } = {},
   ) {
+    this.dryRun = options.dryRun ?? false;
+    this.bulkFeed = options.bulkFeed ?? false;
     this.store = new MeasurementRepository(db);
     this.prmRepo = new PrmRepository(db);
   }
