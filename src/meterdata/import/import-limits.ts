@@ -8,17 +8,27 @@ export interface ImportLimits {
   maxUncompressedBytes: number;
   /** Largest expansion of a zip entry: uncompressed size over compressed size. */
   maxCompressionRatio: number;
-  /** Nesting of JSON arrays and objects (an R63 file needs 5, R64 7). */
+  /** Nesting of JSON arrays and objects, the root object included (an R63 file needs 7, R64 13). */
   maxJsonDepth: number;
-  /** Characters of one JSON string (an R6X string is at most a timestamp or an identifier). */
+  /** Characters of one JSON string or member name (an R6X string is a timestamp or an identifier). */
   maxJsonStringLength: number;
   /** Characters of one JSON number. */
   maxJsonNumberLength: number;
   /**
-   * Values (scalars) of one element of `mesures`: it is held whole while it is read. A year of one PRM's
-   * 5-minute curve on three quantities is ~0.9 M points of 3–5 values each.
+   * Values (arrays, objects and scalars) of one element of `mesures` or other root member: it is held
+   * whole while it is read. About a year of one category-A PRM's 5-minute curve on three quantities
+   * (315 360 points of a point object, `d`, `v` and `n`: 1.26 M values; a point also carrying `p`, `iv`
+   * and `ec` has 7, so ~7 months). 1.5 M values hold ~50 MB as R63 points, ~100 MB at worst (empty
+   * objects).
    */
   maxJsonElementValues: number;
+  /**
+   * Characters of text one element of `mesures` or other root member may span. Counting values alone
+   * would let 1.5 M strings of 1 024 characters through (1.5 GB), and a string read from the text keeps
+   * the chunk it was read from alive; with `maxJsonElementValues`, this keeps what one element holds
+   * near 150 MB. A year of R63 points as above is ~15 M characters of compact JSON.
+   */
+  maxJsonElementChars: number;
 }
 
 export const DEFAULT_IMPORT_LIMITS: Readonly<ImportLimits> = {
@@ -27,7 +37,8 @@ export const DEFAULT_IMPORT_LIMITS: Readonly<ImportLimits> = {
   maxJsonDepth: 16,
   maxJsonStringLength: 1024,
   maxJsonNumberLength: 32,
-  maxJsonElementValues: 8_000_000,
+  maxJsonElementValues: 1_500_000,
+  maxJsonElementChars: 48 * 1024 * 1024,
 };
 
 /** Domain ranges of imported measurements (checked by the sink, with the point's place). */
