@@ -1,7 +1,7 @@
 import type { CurveDay, IndexReading } from '../db/measurement.repository.js';
 import { DISTRIBUTOR_CALENDARS, type DistributorCalendar } from '../domain/calendars.js';
 import type { Category } from '../domain/identifiers.js';
-import { dayTimestamps } from '../domain/paris-calendar.js';
+import { addDays, dayTimestamps } from '../domain/paris-calendar.js';
 import { unpackQuality } from '../domain/point-quality.js';
 import { cadranOf, TIME_CLASS_LABELS, TOTALIZER } from '../domain/time-classes.js';
 import { R63_CSV_COLUMNS, R64_CSV_COLUMNS } from '../domain/r6x-csv-columns.js';
@@ -10,7 +10,24 @@ import { R63_CSV_COLUMNS, R64_CSV_COLUMNS } from '../domain/r6x-csv-columns.js';
  * Minimal R63/R64 files built from stored-shape data, in the guide's layouts: input for the bench and
  * for import tests. (Publications have their own writers; these only need to be valid input.)
  */
+/** The collection window written in CSV samples (the import does not read it) and in empty JSON ones. */
 const PERIOD = { dateDebut: '2023-09-19 06:00:00', dateFin: '2023-09-19 08:00:00' };
+
+/** Who a JSON sample is addressed to: the SIREN that owns its PRMs (the test registries' default one). */
+export interface R6xJsonOptions {
+  idDestinataire?: string;
+}
+
+/**
+ * The collection window of a JSON sample: the day after its last measurement day, when all of them can
+ * have been collected (the import refuses a measurement from the window's end on).
+ */
+function windowAfter(days: readonly string[]): { dateDebut: string; dateFin: string } {
+  if (days.length === 0) return PERIOD;
+  const last = days.reduce((a, b) => (a > b ? a : b));
+  return { dateDebut: `${addDays(last, 1)} 00:00:00`, dateFin: `${addDays(last, 2)} 00:00:00` };
+}
+
 const UNIT: Record<string, string> = { PA: 'W', PRI: 'VAr', PRC: 'VAr' };
 const STEP: Record<number, string> = { 5: 'PT5M', 10: 'PT10M', 15: 'PT15M', 30: 'PT30M', 60: 'PT60M' };
 
@@ -36,11 +53,11 @@ export function r63Csv(days: Iterable<CurveDay>, category: Category): string {
   return [r63CsvHeader(), ...r63CsvLines(days, category)].join('\n') + '\n';
 }
 
-function header(codeFlux: string) {
+function header(codeFlux: string, options: R6xJsonOptions) {
   return {
     siDemandeur: 'LINCS',
     typeDestinataire: 'ENTREPRISE',
-    idDestinataire: '356000000',
+    idDestinataire: options.idDestinataire ?? '356000000',
     codeFlux,
     idDemande: 'M0000KY0',
     modePublication: 'Q',
@@ -50,7 +67,8 @@ function header(codeFlux: string) {
   };
 }
 
-export function r63Json(days: readonly CurveDay[], category: Category): string {
+export function r63Json(days: readonly CurveDay[], category: Category, options: R6xJsonOptions = {}): string {
+  const periode = windowAfter(days.map((d) => d.day));
   const blocks = new Map<string, CurveDay[]>();
   for (const d of days) {
     const key = `${d.prm}|${d.stage}`;
@@ -59,7 +77,7 @@ export function r63Json(days: readonly CurveDay[], category: Category): string {
   const mesures = [...blocks.values()].map((list) => ({
     idPrm: list[0]!.prm,
     etapeMetier: list[0]!.stage,
-    periode: PERIOD,
+    periode,
     modeCalcul: 'MESURE',
     grandeur: [...new Set(list.map((d) => d.quantity))].map((quantity) => ({
       grandeurMetier: 'CONS',
@@ -87,7 +105,7 @@ export function r63Json(days: readonly CurveDay[], category: Category): string {
         }),
     })),
   }));
-  return JSON.stringify({ header: header(`R63${category}`), mesures }, null, 1);
+  return JSON.stringify({ header: header(`R63${category}`, options), mesures }, null, 1);
 }
 
 export function r64Csv(
@@ -126,7 +144,9 @@ export function r64Json(
   readings: readonly IndexReading[],
   calendar: DistributorCalendar,
   category: Category,
+  options: R6xJsonOptions = {},
 ): string {
+  const periode = windowAfter(readings.map((r) => r.day));
   const prms = [...new Set(readings.map((r) => r.prm))];
   const mesures = prms.map((prm) => {
     const mine = readings.filter((r) => r.prm === prm);
@@ -136,7 +156,7 @@ export function r64Json(
       list.map((r) => ({ d: `${r.day} 00:00:00`, v: r.valueWh, iv: r.iv }));
     return {
       idPrm: prm,
-      periode: PERIOD,
+      periode,
       contexte: [
         {
           etapeMetier: 'BRUT',
@@ -169,5 +189,5 @@ export function r64Json(
       ],
     };
   });
-  return JSON.stringify({ header: header(`R64${category}`), mesures }, null, 1);
+  return JSON.stringify({ header: header(`R64${category}`, options), mesures }, null, 1);
 }

@@ -184,6 +184,20 @@ export function pointPositions(
   return dayPositionIndex(day, category, step).get(timestamp);
 }
 
+const LOCAL_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/;
+
+/**
+ * UTC instant (ms) of a local timestamp `AAAA-MM-JJ hh:mm:ss`, or undefined when the text is not one
+ * (a day that does not exist, `24:00:00`, an ISO instant …). A time of the autumn repeated hour is taken
+ * at its later (winter-time) occurrence, one of the spring gap an hour later.
+ */
+export function localTimestampInstant(timestamp: string): number | undefined {
+  const match = LOCAL_TIMESTAMP.exec(timestamp);
+  if (!match || !isLocalDay(match[1]!)) return undefined;
+  const dt = DateTime.fromISO(timestamp.replace(' ', 'T'), { zone: PARIS_ZONE });
+  return dt.isValid ? dt.toMillis() : undefined;
+}
+
 /** Local midnight of a day as an index timestamp (`AAAA-MM-JJ 00:00:00`). */
 export function midnightTimestamp(day: string): string {
   return `${day} 00:00:00`;

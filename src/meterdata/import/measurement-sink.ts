@@ -1,4 +1,5 @@
 import type { Db } from '../../db/database.js';
+import { EntrepriseRepository } from '../../db/entreprise.repository.js';
 import {
   MeasurementRepository,
   QUANTITIES,
@@ -7,7 +8,7 @@ import {
   type Quantity,
   type StoredIndexReading,
 } from '../../db/measurement.repository.js';
-import { PrmRepository, type PrmRecord } from '../../db/prm.repository.js';
+import { PrmRepository, type EntrepriseAttachment, type PrmRecord } from '../../db/prm.repository.js';
 import { AppError } from '../../domain/app-error.js';
 import { DISTRIBUTOR_CALENDARS, type DistributorCalendar } from '../../domain/calendars.js';
 import type { Category } from '../../domain/identifiers.js';
@@ -18,6 +19,8 @@ import {
   dayPositionIndex,
   dayTimestamps,
   isLocalDay,
+  localTimestampInstant,
+  pointInstants,
 } from '../../domain/paris-calendar.js';
 import {
   ALLOWED_NATURES,
@@ -31,6 +34,7 @@ import {
 } from '../../domain/point-quality.js';
 import { dayTimeClasses, TOTALIZER } from '../../domain/time-classes.js';
 import { correctedPrmDays, recomputeBest } from '../best-recompute.js';
+import { MEASUREMENT_RANGES } from './import-limits.js';
 
 /** Where a value sits in the file: `line 17 (Valeur)` or `$.mesures[3].grandeur[0].points[17].v`. */
 export type Location = (field: string) => string;
@@ -95,11 +99,30 @@ const PRM_LOAD_AHEAD = 1000;
 const UNITS: Readonly<Record<Quantity, string>> = { PA: 'W', PRI: 'VAr', PRC: 'VAr' };
 const QUANTITIES_FOR: Readonly<Record<Category, readonly string[]>> = { A: ['PA', 'PRI', 'PRC'], B: ['PA'] };
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+const {
+  firstDay: FIRST_DAY,
+  endDay: END_DAY,
+  minCurveValue: MIN_CURVE,
+  maxCurveValue: MAX_CURVE,
+} = MEASUREMENT_RANGES;
+const MAX_INDEX = MEASUREMENT_RANGES.maxIndexWh;
+const LAST_DAY = addDays(END_DAY, -1);
+const OUTSIDE_RANGE = `is outside the measurement range ${FIRST_DAY} to ${LAST_DAY}`;
 
 interface KnownPrm {
   record: PrmRecord;
   minutes: number;
   collection: Array<{ startDate: string; endDate: string | null }>;
+  /** Its attachments, loaded only when the file's recipient is checked. */
+  attachments: readonly EntrepriseAttachment[];
+}
+
+/** The collection window of the element being read (JSON `periode`), by its end. */
+interface CollectionWindow {
+  /** `dateFin` as written, its instant, and its local day. */
+  end: string;
+  endMs: number;
+  endDay: string;
 }
 
 interface Accumulator {
@@ -120,6 +143,8 @@ interface Accumulator {
   /** The slot after the last point placed, and its timestamp when it can be taken directly. */
   nextSlot: number;
   nextLabel: string | undefined;
+  /** Slots starting before the end of the current collection window (set when the vector is taken up). */
+  limit: number;
 }
 
 /** What the shared fields of a run of points mean, once checked (see `MeasurementSink.series`). */
@@ -164,9 +189,16 @@ function text(value: Scalar): string | undefined {
   return s === '' || s === 'null' ? undefined : s;
 }
 
+/**
+ * An integer value: a number, or digits with an optional `-`. Digits beyond what a double holds exactly
+ * (16 or more, leading zeros aside) give ±Infinity, so that range checks refuse them as out of range
+ * instead of reading them wrong.
+ */
 function integer(value: Scalar): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
-  if (typeof value !== 'string' || value.length === 0 || value.length > 15) return undefined;
+  if (typeof value === 'number')
+    return Number.isInteger(value) || Math.abs(value) === Infinity ? value : undefined;
+  if (typeof value !== 'string' || value.length === 0) return undefined;
+  if (value.length > 15) return longInteger(value);
   // Hand-rolled: this runs once per point of every file.
   let i = value.charCodeAt(0) === 45 ? 1 : 0;
   if (i === value.length) return undefined;
@@ -177,6 +209,14 @@ function integer(value: Scalar): number | undefined {
     n = n * 10 + c;
   }
   return value.charCodeAt(0) === 45 ? -n : n;
+}
+
+function longInteger(value: string): number | undefined {
+  const match = /^(-?)0*(\d+)$/.exec(value);
+  if (!match) return undefined;
+  const digits = match[2]!;
+  const n = digits.length > 15 ? Infinity : Number(digits);
+  return match[1] ? -n : n;
 }
 
 /**
@@ -219,6 +259,16 @@ export class MeasurementSink {
   private gridDay: string | undefined;
   private gridCategory: Category | undefined;
   private gridMinutes = 0;
+  /** Slots of the grid's day that start before the end of the collection window. */
+  private gridLimit = 0;
+  /** Date part of the last point timestamp found to be a real day. */
+  private checkedDate: string | undefined;
+  /** Collection window of the element being read (JSON files). */
+  private window: CollectionWindow | undefined;
+  /** The SIREN a JSON header addresses the file to, and its entreprise (unless a bulk feed). */
+  private recipient: { siren: string; entrepriseId: number } | undefined;
+  /** PRMs already reported as not the recipient's. */
+  private readonly foreign = new Set<string>();
   private summary = { curvePoints: 0, indexReadings: 0, curveDaysChanged: 0, indexReadingsChanged: 0 };
 
   /** Category the file announces (codeFlux R63A/R64B …), checked against each PRM. */
@@ -238,6 +288,109 @@ export class MeasurementSink {
     this.bulkFeed = options.bulkFeed ?? false;
     this.store = new MeasurementRepository(db);
     this.prmRepo = new PrmRepository(db);
+  }
+
+  /**
+   * The recipient a JSON header names (`idDestinataire`, a SIREN). Unless the file is a bulk feed, each
+   * PRM of the file must then be attached, on each day of its measurements, to a SIREN of that SIREN's
+   * entreprise. Called before the first measurement (the reader refuses a header after `mesures`).
+   */
+  async addressedTo(value: Scalar, where: string): Promise<void> {
+    if (this.bulkFeed) return;
+    if (value === undefined || value === null) {
+      return this.error(
+        where,
+        "required: the SIREN the file is addressed to (a distributor's bulk feed is imported as such)",
+      );
+    }
+    const siren =
+      typeof value === 'string' ? await new EntrepriseRepository(this.db).findSiren(value) : undefined;
+    if (!siren) return this.error(where, `"${String(value)}" is not a SIREN of the registry`);
+    this.recipient = siren;
+  }
+
+  /**
+   * Starts an element of a JSON file and its collection window `periode` (undefined when the element has
+   * none: the reader reported it). dateDebut and dateFin are local timestamps of the measurement range,
+   * dateDebut first. A measurement from dateFin on is refused: it cannot have been collected in the
+   * window. One before dateDebut is late data or a correction, and kept.
+   */
+  collectionWindow(periode: { dateDebut: Scalar; dateFin: Scalar } | undefined, where: Location): void {
+    this.window = undefined;
+    // The next point goes through the checks that apply the window to its day.
+    this.last = undefined;
+    this.gridDay = undefined;
+    if (!periode) return;
+    const start = this.headerTimestamp(periode.dateDebut, where('dateDebut'));
+    const end = this.headerTimestamp(periode.dateFin, where('dateFin'));
+    if (start === undefined || end === undefined) return;
+    const endText = text(periode.dateFin)!;
+    if (end <= start) {
+      return this.error(
+        where('dateFin'),
+        `dateFin ${endText} is not after dateDebut ${text(periode.dateDebut) ?? ''}`,
+      );
+    }
+    this.window = { end: detach(endText), endMs: end, endDay: detach(endText.slice(0, 10)) };
+  }
+
+  /**
+   * Checks a timestamp of the file's header or of a collection window: a local timestamp whose day is in
+   * the measurement range. Returns its instant, or undefined after reporting.
+   */
+  headerTimestamp(value: Scalar, where: string): number | undefined {
+    const timestamp = text(value) ?? '';
+    const instant = localTimestampInstant(timestamp);
+    if (instant === undefined) {
+      this.error(where, `"${timestamp}" is not a local timestamp AAAA-MM-JJ hh:mm:ss`);
+      return undefined;
+    }
+    const day = timestamp.slice(0, 10);
+    if (day < FIRST_DAY || day >= END_DAY) {
+      this.error(where, `day ${day} ${OUTSIDE_RANGE}`);
+      return undefined;
+    }
+    return instant;
+  }
+
+  /**
+   * Slots of a day (at `minutes`) whose interval starts before the end of the collection window: all
+   * of them before the window's last day, none after it.
+   */
+  private windowLimit(day: string, minutes: number): number {
+    const window = this.window;
+    if (window === undefined || day < window.endDay) return Number.MAX_SAFE_INTEGER;
+    if (day > window.endDay) return 0;
+    const starts = pointInstants(day, minutes);
+    let n = 0;
+    while (n < starts.length && starts[n]! < window.endMs) n++;
+    return n;
+  }
+
+  /**
+   * Whether a PRM-day may be in the file: yes unless the file's recipient is checked and the PRM is not
+   * attached to its entreprise on that day (reported once per PRM).
+   */
+  private forRecipient(known: KnownPrm, day: string, where: Location): boolean {
+    const recipient = this.recipient;
+    if (recipient === undefined) return true;
+    for (const a of known.attachments) {
+      if (
+        a.entrepriseId === recipient.entrepriseId &&
+        a.startDate <= day &&
+        (a.endDate === null || day < a.endDate)
+      )
+        return true;
+    }
+    const prm = known.record.prm;
+    if (!this.foreign.has(prm)) {
+      this.foreign.add(prm);
+      this.error(
+        where('idPrm'),
+        `PRM ${prm} is not attached to the entreprise of SIREN ${recipient.siren} on ${day} (the file's recipient); import it as a bulk feed if it is one`,
+      );
+    }
+    return false;
   }
 
   /** Records a rule violation; throws the rejection once enough are gathered. */
@@ -279,12 +432,18 @@ export class MeasurementSink {
         const periods = await this.prmRepo.collectionPeriodsOfMany(
           records.filter((r) => r.category === 'B').map((r) => r.prm),
         );
+        // The batch is a range of PRMs in order: their attachments come in one query.
+        const attachments =
+          this.recipient !== undefined && records.length > 0
+            ? await this.prmRepo.attachmentsBetween(records[0]!.prm, records[records.length - 1]!.prm)
+            : undefined;
         for (const record of records) {
           if (this.prms.has(record.prm)) continue;
           this.prms.set(record.prm, {
             record,
             minutes: stepMinutes(record.step),
             collection: periods.get(record.prm) ?? [],
+            attachments: attachments?.get(record.prm) ?? [],
           });
         }
       }
@@ -466,6 +625,12 @@ export class MeasurementSink {
     const value = integer(p.value);
     if (value === undefined)
       return this.error(where('v'), `value "${text(p.value) ?? ''}" is not an integer`);
+    if (value < MIN_CURVE || value > MAX_CURVE) {
+      return this.error(
+        where('v'),
+        `value ${text(p.value) ?? ''} is outside the stored range ${MIN_CURVE}…${MAX_CURVE} ${UNITS[quantity]}`,
+      );
+    }
     if (stage === 'BEST' && value < 0)
       return this.error(where('v'), `a corrected (BEST) value cannot be negative: ${value}`);
     const { record } = known;
@@ -486,16 +651,26 @@ export class MeasurementSink {
     if (!timestamp || timestamp.length !== 19) {
       return this.error(where('d'), `timestamp "${timestamp ?? ''}" is not AAAA-MM-JJ hh:mm:ss`);
     }
+    const date = timestamp.slice(0, 10);
+    if (date !== this.checkedDate) {
+      // Before any calendar arithmetic on it: the calendar functions take only real days.
+      if (!TIMESTAMP.test(timestamp) || !isLocalDay(date)) {
+        return this.error(
+          where('d'),
+          `timestamp "${timestamp}" is not a local timestamp AAAA-MM-JJ hh:mm:ss`,
+        );
+      }
+      this.checkedDate = detach(date);
+    }
     const day = dayOfPointTimestamp(timestamp, category);
     if (day !== this.gridDay || category !== this.gridCategory || known.minutes !== this.gridMinutes) {
-      if (!TIMESTAMP.test(timestamp) || !isLocalDay(day)) {
-        return this.error(where('d'), `timestamp "${timestamp}" is not AAAA-MM-JJ hh:mm:ss`);
-      }
+      if (day < FIRST_DAY || day >= END_DAY) return this.error(where('d'), `day ${day} ${OUTSIDE_RANGE}`);
       this.grid = dayPositionIndex(day, category, known.minutes);
       // A copy: `day` is a slice of the read buffer and would keep the whole chunk alive in map keys.
       this.gridDay = detach(day);
       this.gridCategory = category;
       this.gridMinutes = known.minutes;
+      this.gridLimit = this.windowLimit(day, known.minutes);
     }
     const positions = this.grid!.get(timestamp);
     if (!positions) {
@@ -520,13 +695,21 @@ export class MeasurementSink {
       acc.stage !== stage ||
       acc.prm !== record.prm
     ) {
+      if (!this.forRecipient(known, day, where)) return;
       acc = this.accumulator(record.prm, this.gridDay!, category, quantity, stage, known.minutes);
       this.last = acc;
     }
+    acc.limit = Math.min(this.gridLimit, acc.labels.length);
     const set = acc.set;
     const slot = set[positions[0]!] ? positions.find((i) => !set[i]) : positions[0]!;
     if (slot === undefined)
       return this.error(where('d'), `duplicate point ${timestamp} for ${record.prm} ${quantity} ${stage}`);
+    if (slot >= acc.limit) {
+      return this.error(
+        where('d'),
+        `point ${timestamp} was measured after the end of the file's collection window (dateFin ${this.window?.end ?? ''})`,
+      );
+    }
     this.place(acc, slot, value, series.quality);
   }
 
@@ -538,12 +721,11 @@ export class MeasurementSink {
     acc.qualities[slot] = quality;
     this.summary.curvePoints++;
     const next = slot + 1;
-    // Only a time of day that occurs once in the day, and a slot still free, can be taken without a lookup.
+    // Only a time of day that occurs once in the day, a slot still free and inside the collection
+    // window can be taken without a lookup.
     acc.nextSlot = next;
     acc.nextLabel =
-      next < acc.labels.length && acc.unique[next] === 1 && acc.set[next] === 0
-        ? acc.labels[next]
-        : undefined;
+      next < acc.limit && acc.unique[next] === 1 && acc.set[next] === 0 ? acc.labels[next] : undefined;
   }
 
   private accumulator(
@@ -574,6 +756,7 @@ export class MeasurementSink {
       unique: uniqueLabels(labels),
       nextSlot: -1,
       nextLabel: undefined,
+      limit: n,
     };
     this.open.set(key, acc);
     this.openSlots += n;
@@ -724,13 +907,27 @@ export class MeasurementSink {
     if (text(r.unit) !== 'Wh')
       return this.error(where('unite'), `unite "${text(r.unit) ?? ''}" must be Wh for EA`);
     const timestamp = text(r.timestamp);
-    if (!timestamp || !TIMESTAMP.test(timestamp) || !timestamp.endsWith(' 00:00:00')) {
+    if (
+      !timestamp ||
+      !TIMESTAMP.test(timestamp) ||
+      !timestamp.endsWith(' 00:00:00') ||
+      !isLocalDay(timestamp.slice(0, 10))
+    ) {
       return this.error(
         where('d'),
         `timestamp "${timestamp ?? ''}" is not a daily reading at local midnight (AAAA-MM-JJ 00:00:00)`,
       );
     }
     const day = detach(timestamp.slice(0, 10));
+    if (day < FIRST_DAY || day >= END_DAY) return this.error(where('d'), `day ${day} ${OUTSIDE_RANGE}`);
+    // Midnight is never an ambiguous local time: the texts compare like the instants.
+    if (this.window !== undefined && timestamp >= this.window.end) {
+      return this.error(
+        where('d'),
+        `reading ${timestamp} was measured after the end of the file's collection window (dateFin ${this.window.end})`,
+      );
+    }
+    if (!this.forRecipient(known, day, where)) return;
     let register: string;
     const calendar = record.distributorCalendar as DistributorCalendar;
     if (grid === 'T') {
@@ -756,8 +953,10 @@ export class MeasurementSink {
       register = classes.find((c) => c === timeClass)!;
     } else return this.error(where('grille'), `grid "${grid ?? ''}" is not D, F or T`);
     const value = integer(r.value);
-    if (value === undefined || value < 0)
-      return this.error(where('v'), `index value "${text(r.value) ?? ''}" is not a non-negative integer`);
+    if (value === undefined)
+      return this.error(where('v'), `index value "${text(r.value) ?? ''}" is not an integer`);
+    if (value < 0 || value > MAX_INDEX)
+      return this.error(where('v'), `index value ${text(r.value) ?? ''} is outside 0…${MAX_INDEX} Wh`);
     const ivText = text(r.iv);
     const iv = integer(r.iv);
     if (record.category === 'A' && ivText !== undefined)

@@ -13,7 +13,9 @@ function isObject(value: JsonValue | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const scalar = (value: JsonValue | undefined) =>
+type Scalar = string | number | boolean | null | undefined;
+
+const scalar = (value: JsonValue | undefined): Scalar =>
   typeof value === 'object' && value !== null ? JSON.stringify(value) : value;
 
 const GRIDS: Record<string, string> = { Distributeur: 'D', Fournisseur: 'F', D: 'D', F: 'F' };
@@ -24,12 +26,18 @@ export async function readR6xJson(
 ): Promise<'R63' | 'R64'> {
   const parser = new JsonStreamParser();
   let kind: 'R63' | 'R64' | undefined;
+  let sawHeader = false;
   let sawMesures = false;
   const handle = async (events: ReturnType<JsonStreamParser['write']>) => {
     for (const event of events) {
       if (event.kind === 'member') {
         if (event.key === 'header') {
-          const codeFlux = isObject(event.value) ? event.value.codeFlux : undefined;
+          // What the header says (recipient, category) applies to every measurement of the file.
+          if (sawMesures) sink.rejectNow('$.header', 'header must come before mesures');
+          sawHeader = true;
+          const header = isObject(event.value) ? event.value : {};
+          await sink.addressedTo(scalar(header.idDestinataire), '$.header.idDestinataire');
+          const codeFlux = header.codeFlux;
           const match = typeof codeFlux === 'string' ? /^(R63|R64)([AB])$/.exec(codeFlux) : null;
           if (!match) {
             sink.error(
@@ -40,9 +48,14 @@ export async function readR6xJson(
           }
           kind = match[1] as 'R63' | 'R64';
           sink.expectedCategory = match[2] as Category;
+        } else if (event.key === 'echeances' && isObject(event.value)) {
+          const start = event.value.horodateDebutPublication;
+          if (start !== undefined)
+            sink.headerTimestamp(scalar(start), '$.echeances.horodateDebutPublication');
         }
         continue;
       }
+      if (!sawHeader) sink.rejectNow('$.mesures', 'header must come before mesures');
       sawMesures = true;
       const base = `$.mesures[${event.index}]`;
       const m = event.value;
@@ -60,6 +73,7 @@ export async function readR6xJson(
         continue;
       }
       kind = elementKind;
+      sink.collectionWindow(periodeOf(m, base, sink), (field) => `${base}.periode.${field}`);
       if (elementKind === 'R63') await readR63Element(m, base, sink);
       else await readR64Element(m, base, sink);
     }
@@ -77,6 +91,24 @@ export async function readR6xJson(
   }
   if (!sawMesures) sink.rejectNow('$.mesures', 'required array is missing');
   return kind ?? 'R63';
+}
+
+/** An element's collection window (guide §3.3, §4.3: R63 and R64 alike), or undefined after reporting. */
+function periodeOf(
+  m: JsonObject,
+  base: string,
+  sink: MeasurementSink,
+): { dateDebut: Scalar; dateFin: Scalar } | undefined {
+  const periode = m.periode;
+  if (periode === undefined) {
+    sink.error(`${base}.periode`, 'required: the collection window {dateDebut, dateFin}');
+    return undefined;
+  }
+  if (!isObject(periode)) {
+    sink.error(`${base}.periode`, 'must be an object {dateDebut, dateFin}');
+    return undefined;
+  }
+  return { dateDebut: scalar(periode.dateDebut), dateFin: scalar(periode.dateFin) };
 }
 
 function array(value: JsonValue | undefined, path: string, sink: MeasurementSink): JsonValue[] | undefined {
