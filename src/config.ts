@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { AppError } from './domain/app-error.js';
+import type { ImportLimits } from './meterdata/import/import-limits.js';
 
 export type DatabaseUrl = { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string };
 
@@ -16,6 +17,11 @@ export interface Config {
   port: number;
   /** Base URL of the portal in e-mailed links (`PUBLIWATT_PUBLIC_URL`); unset: `http://localhost:<port>`. */
   publicUrl?: string | undefined;
+  /**
+   * Archive limits of measurement imports set by the environment (`PUBLIWATT_IMPORT_MAX_UNCOMPRESSED_BYTES`,
+   * `PUBLIWATT_IMPORT_MAX_ZIP_RATIO`); the others keep `DEFAULT_IMPORT_LIMITS`.
+   */
+  importLimits?: Partial<ImportLimits>;
 }
 
 function invalid(variable: string, reason: string): AppError {
@@ -51,6 +57,36 @@ function parseMasterKey(value: string, variable: string): Buffer {
   if (!/^[0-9a-fA-F]{64}$/.test(trimmed))
     throw invalid(variable, 'must be 64 hexadecimal characters (32 bytes)');
   return Buffer.from(trimmed, 'hex');
+}
+
+/** A whole number of at least 1, written in plain digits. */
+function parsePositiveInteger(value: string, variable: string): number {
+  const trimmed = value.trim();
+  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(Number(trimmed)) || Number(trimmed) < 1) {
+    throw invalid(variable, `"${value}" must be a whole number of at least 1, in digits`);
+  }
+  return Number(trimmed);
+}
+
+/** A number of at least 1, e.g. `200` or `50.5`. */
+function parseRatio(value: string, variable: string): number {
+  const trimmed = value.trim();
+  if (!/^\d+(\.\d+)?$/.test(trimmed) || Number(trimmed) < 1) {
+    throw invalid(variable, `"${value}" must be a number of at least 1 (uncompressed over compressed size)`);
+  }
+  return Number(trimmed);
+}
+
+/** The archive limits of measurement imports the environment sets (unset ones are left out). */
+export function importLimitsFromEnv(env: NodeJS.ProcessEnv): Partial<ImportLimits> {
+  const limits: Partial<ImportLimits> = {};
+  const maxBytes = env.PUBLIWATT_IMPORT_MAX_UNCOMPRESSED_BYTES;
+  if (maxBytes) {
+    limits.maxUncompressedBytes = parsePositiveInteger(maxBytes, 'PUBLIWATT_IMPORT_MAX_UNCOMPRESSED_BYTES');
+  }
+  const maxRatio = env.PUBLIWATT_IMPORT_MAX_ZIP_RATIO;
+  if (maxRatio) limits.maxCompressionRatio = parseRatio(maxRatio, 'PUBLIWATT_IMPORT_MAX_ZIP_RATIO');
+  return limits;
 }
 
 /**
@@ -91,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
   if (publicUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(publicUrl)) {
     throw invalid('PUBLIWATT_PUBLIC_URL', `"${publicUrl}" must look like https://portal.example`);
   }
+  const importLimits = importLimitsFromEnv(env);
   let masterKey: Buffer;
   let masterKeySource: Config['masterKeySource'];
   if (env.PUBLIWATT_MASTER_KEY) {
@@ -101,7 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
     masterKey = loaded.key;
     masterKeySource = loaded.source;
   }
-  return { database, dataDir, masterKey, masterKeySource, smtpUrl, port, publicUrl };
+  return { database, dataDir, masterKey, masterKeySource, smtpUrl, port, publicUrl, importLimits };
 }
 
 /** Base URL of the portal in e-mailed links: `PUBLIWATT_PUBLIC_URL`, else `http://localhost:<port>`. */

@@ -17,9 +17,19 @@ export function registerImportCommand(program: Command): void {
     )
     .argument('<files...>', 'files to import, in order')
     .option('--key <hex>', 'customer key (64 hex characters) of encrypted files')
-    .action(async (files: string[], options: { key?: string }) => {
+    .option(
+      '--bulk-feed',
+      "the files are the distributor's bulk feed (a metering system's daily output spanning many SIRENs): " +
+        'the recipient a JSON header names is not checked against the owners of its PRMs',
+    )
+    .addHelpText(
+      'after',
+      '\nA zip must hold exactly one file; it is checked as it is inflated (sizes, CRC-32, limits\n' +
+        'PUBLIWATT_IMPORT_MAX_UNCOMPRESSED_BYTES and PUBLIWATT_IMPORT_MAX_ZIP_RATIO).',
+    )
+    .action(async (files: string[], options: { key?: string; bulkFeed?: boolean }) => {
       const key = options.key ? parseKeyHex(options.key) : undefined;
-      const { database, clock } = await openContext({ quiet: true });
+      const { config, database, clock } = await openContext({ quiet: true });
       try {
         for (const file of files) {
           const size = await stat(file).then(
@@ -43,6 +53,8 @@ export function registerImportCommand(program: Command): void {
               fileName: file,
               key,
               now: clock.now(),
+              bulkFeed: options.bulkFeed ?? false,
+              limits: config.importLimits,
               onProgress: bar
                 ? (done, total) => {
                     bar.setTotal(Math.max(1, Math.round(total / 1e6)));

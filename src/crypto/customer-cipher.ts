@@ -9,6 +9,7 @@ import { AppError } from '../domain/app-error.js';
  */
 const ALGORITHM = 'aes-256-cbc';
 const IV_LENGTH = 16;
+const BLOCK_LENGTH = 16;
 
 function checkKey(key: Buffer): void {
   if (key.length !== 32) {
@@ -47,11 +48,11 @@ export function encryptStream(key: Buffer, iv: Buffer = randomBytes(IV_LENGTH)):
   });
 }
 
-function decryptionFailed(cause?: unknown): AppError {
+function decryptionFailed(reason: string, cause?: unknown): AppError {
   return new AppError(
     'DECRYPTION_FAILED',
-    'the file cannot be decrypted with this key (wrong key, or the file is not an encrypted publication)',
-    {},
+    `the file cannot be decrypted with this key (${reason})`,
+    { reason },
     { cause },
   );
 }
@@ -59,11 +60,13 @@ function decryptionFailed(cause?: unknown): AppError {
 /**
  * Decrypts a stream written by `encryptStream`. A wrong key surfaces at the end (bad padding) as
  * `DECRYPTION_FAILED`: callers writing a file must write to a temporary name and rename on success.
+ * The error says why: no IV, a length that cannot be AES-CBC (truncated or not encrypted), or bad padding.
  */
 export function decryptStream(key: Buffer): Transform {
   checkKey(key);
   let header = Buffer.alloc(0);
   let decipher: Decipher | undefined;
+  let ciphertextBytes = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       try {
@@ -73,17 +76,29 @@ export function decryptStream(key: Buffer): Transform {
           decipher = createDecipheriv(ALGORITHM, key, header.subarray(0, IV_LENGTH));
           chunk = header.subarray(IV_LENGTH);
         }
+        ciphertextBytes += chunk.length;
         callback(null, decipher.update(chunk));
       } catch (error) {
-        callback(decryptionFailed(error));
+        callback(decryptionFailed('unreadable data', error));
       }
     },
     flush(callback: TransformCallback) {
-      if (!decipher) return callback(decryptionFailed());
+      if (!decipher) {
+        return callback(decryptionFailed(`it is shorter than its ${IV_LENGTH}-byte IV: empty or truncated`));
+      }
+      if (ciphertextBytes === 0) return callback(decryptionFailed('nothing follows its IV: truncated'));
+      if (ciphertextBytes % BLOCK_LENGTH !== 0) {
+        return callback(
+          decryptionFailed(
+            `its ${ciphertextBytes} bytes after the IV are not a multiple of ${BLOCK_LENGTH} bytes: ` +
+              'truncated, or not an encrypted file',
+          ),
+        );
+      }
       try {
         callback(null, decipher.final());
       } catch (error) {
-        callback(decryptionFailed(error));
+        callback(decryptionFailed('bad padding in its last block: wrong key, or a damaged file', error));
       }
     },
   });

@@ -2,17 +2,17 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
-import yauzl from 'yauzl';
 import { decryptStream } from '../../crypto/customer-cipher.js';
 import type { Db } from '../../db/database.js';
 import { AppError } from '../../domain/app-error.js';
-import type { ImportLimits } from './import-limits.js';
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './import-limits.js';
 import { MeasurementSink, type ImportSummary } from './measurement-sink.js';
 import { readR6xCsv } from './r6x-csv.reader.js';
 import { readR6xJson } from './r6x-json.reader.js';
+import { openZipDataEntry } from './zip-entry.js';
 
 export interface ImportOptions {
   /** Name used in messages (the uploaded or given file name). */
@@ -35,7 +35,7 @@ export interface ImportOptions {
 
 export interface ImportResult {
   file: string;
-  /** One entry per file read (the file itself, or each file of the zip). */
+  /** The file read: the file itself, or the one file of the zip. */
   parts: Array<ImportSummary & { flux: 'R63' | 'R64'; format: 'CSV' | 'JSON' }>;
   curvePoints: number;
   indexReadings: number;
@@ -51,7 +51,10 @@ const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
  * Imports one R63/R64 file (CSV or JSON; plain, zipped, or an encrypted zip when a key is given),
  * all or nothing: everything is written in one transaction that any error rolls back, the error
  * (IMPORT_REJECTED) naming the file, the line or JSON path and the rule. Importing the same file
- * again changes nothing. Memory stays bounded: the text is parsed as it streams.
+ * again changes nothing. Memory stays bounded: the text is parsed as it streams. A zip must hold exactly
+ * one data file, inflated under `options.limits` and checked (sizes, CRC-32) as it streams (`zip-entry.ts`);
+ * a damaged or hostile archive is an IMPORT_REJECTED like any broken rule, an undecryptable file a
+ * DECRYPTION_FAILED naming the file.
  */
 export async function importMeasurementFile(
   db: Db,
@@ -70,11 +73,24 @@ export async function importMeasurementFile(
   const dir = await mkdtemp(path.join(tmpdir(), 'publiwatt-import-'));
   try {
     const plain = path.join(dir, 'plain.zip');
-    await pipeline(createReadStream(file), decryptStream(options.key), createWriteStream(plain));
+    try {
+      await pipeline(createReadStream(file), decryptStream(options.key), createWriteStream(plain));
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'DECRYPTION_FAILED') {
+        throw new AppError(
+          'DECRYPTION_FAILED',
+          `${options.fileName}: ${error.detail}`,
+          { ...error.params, file: options.fileName },
+          { cause: error },
+        );
+      }
+      throw error;
+    }
     if (!(await startsWith(plain, ZIP_MAGIC))) {
       throw new AppError(
         'DECRYPTION_FAILED',
-        `${options.fileName}: decrypted content is not a zip archive (wrong key?)`,
+        `${options.fileName}: the decrypted content is not a zip archive (wrong key?)`,
+        { file: options.fileName },
       );
     }
     return await importPlainFile(db, plain, options);
@@ -87,16 +103,24 @@ export async function importMeasurementFile(
  * Same as `importMeasurementFile` for a stream (an HTTP upload): the body is spooled to a temporary
  * file first (a zip needs random access), then imported.
  */
-export async function importMeasurementStream(
+export function importMeasurementStream(
   db: Db,
   readable: Readable,
   options: ImportOptions,
 ): Promise<ImportResult> {
+  return withSpooledUpload(readable, (file) => importMeasurementFile(db, file, options));
+}
+
+/** Writes `readable` to a temporary file, hands its path to `use`, and deletes it once `use` settles. */
+export async function withSpooledUpload<T>(
+  readable: Readable,
+  use: (file: string) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(path.join(tmpdir(), 'publiwatt-upload-'));
   try {
     const spooled = path.join(dir, 'upload');
     await pipeline(readable, createWriteStream(spooled));
-    return await importMeasurementFile(db, spooled, options);
+    return await use(spooled);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -113,112 +137,120 @@ async function startsWith(file: string, magic: Buffer): Promise<boolean> {
   }
 }
 
+/** The data file read: the file itself, or the one file of the zip. */
 interface Part {
   name: string;
+  /** Bytes of content (the declared size of a zip entry), for progress. */
   size: number;
-  open(): Promise<Readable>;
+  content(): AsyncIterable<Buffer>;
 }
 
 async function importPlainFile(db: Db, file: string, options: ImportOptions): Promise<ImportResult> {
-  let parts: Part[];
+  const limits: ImportLimits = { ...DEFAULT_IMPORT_LIMITS, ...options.limits };
+  let part: Part;
   let close = () => {};
   if (await startsWith(file, ZIP_MAGIC)) {
-    const zip = await openZip(file, options.fileName);
-    close = () => zip.close();
-    parts = zip.parts;
-    if (parts.length === 0)
-      throw new AppError('IMPORT_REJECTED', `${options.fileName}: the archive holds no file`, {
-        file: options.fileName,
-        count: 1,
-      });
+    const archive = await openZipDataEntry(file, options.fileName, limits);
+    part = archive.entry;
+    close = archive.close;
   } else {
     const { size } = await stat(file);
-    parts = [
-      { name: options.fileName, size, open: async () => createReadStream(file, { highWaterMark: 1 << 20 }) },
-    ];
+    part = {
+      name: options.fileName,
+      size,
+      content: () => createReadStream(file, { highWaterMark: 1 << 20 }),
+    };
   }
-  const total = parts.reduce((sum, p) => sum + p.size, 0);
-  let done = 0;
   try {
     return await db.transaction().execute(async (trx) => {
-      const result: ImportResult = {
-        file: options.fileName,
-        parts: [],
-        curvePoints: 0,
-        indexReadings: 0,
-        curveDaysChanged: 0,
-        indexReadingsChanged: 0,
-        bestDaysChanged: 0,
-        warnings: [],
-      };
-      for (const part of parts) {
-        const sink = new MeasurementSink(trx, part.name, options.now, {
-          dryRun: options.dryRun,
-          bulkFeed: options.bulkFeed,
-        });
-        const counter = new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            done += chunk.length;
-            options.onProgress?.(done, total);
-            callback(null, chunk);
-          },
-        });
-        const source = (await part.open()).pipe(counter);
-        let summary: ImportSummary;
-        let flux: 'R63' | 'R64';
-        let format: 'CSV' | 'JSON';
-        try {
-          const input = await sniff(source);
-          format = input.format;
-          flux =
-            input.format === 'JSON'
-              ? await readR6xJson(input.text, sink)
-              : await readR6xCsv(input.bytes, sink);
-          summary = await sink.finish();
-        } finally {
-          // Writes run while the file is read: none may outlive the transaction.
-          await sink.settle().catch(() => undefined);
-        }
-        result.parts.push({ ...summary, flux, format });
-        result.curvePoints += summary.curvePoints;
-        result.indexReadings += summary.indexReadings;
-        result.curveDaysChanged += summary.curveDaysChanged;
-        result.indexReadingsChanged += summary.indexReadingsChanged;
-        result.bestDaysChanged += summary.bestDaysChanged;
-        result.warnings.push(...summary.warnings);
+      const sink = new MeasurementSink(trx, part.name, options.now, {
+        dryRun: options.dryRun,
+        bulkFeed: options.bulkFeed,
+      });
+      const content = (
+        options.onProgress ? withProgress(part.content(), part.size, options.onProgress) : part.content()
+      )[Symbol.asyncIterator]();
+      let summary: ImportSummary;
+      let flux: 'R63' | 'R64';
+      let format: 'CSV' | 'JSON';
+      try {
+        const input = await sniff(content);
+        format = input.format;
+        flux =
+          input.format === 'JSON' ? await readR6xJson(input.text, sink) : await readR6xCsv(input.bytes, sink);
+        summary = await sink.finish();
+      } finally {
+        // A reader that stops early (a rejection) leaves the file or the inflating archive open.
+        await content.return?.();
+        // Writes run while the file is read: none may outlive the transaction.
+        await sink.settle().catch(() => undefined);
       }
-      return result;
+      return {
+        file: options.fileName,
+        parts: [{ ...summary, flux, format }],
+        curvePoints: summary.curvePoints,
+        indexReadings: summary.indexReadings,
+        curveDaysChanged: summary.curveDaysChanged,
+        indexReadingsChanged: summary.indexReadingsChanged,
+        bestDaysChanged: summary.bestDaysChanged,
+        warnings: [...summary.warnings],
+      };
     });
   } finally {
     close();
   }
 }
 
+async function* withProgress(
+  chunks: AsyncIterable<Buffer>,
+  total: number,
+  onProgress: (done: number, total: number) => void,
+): AsyncGenerator<Buffer> {
+  let done = 0;
+  for await (const chunk of chunks) {
+    done += chunk.length;
+    onProgress(done, total);
+    yield chunk;
+  }
+}
+
+/** Bytes looked at to tell JSON from CSV; a file of blanks longer than this is read as CSV. */
+const SNIFF_MAX_BYTES = 64 * 1024;
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** ASCII blanks JSON allows before its first value. */
+function isBlank(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
 /**
- * Tells JSON (first significant character `{`) from CSV. The CSV reader takes the raw bytes; the JSON
- * reader takes UTF-8 text.
+ * Tells JSON (first significant byte `{`) from CSV, and drops a leading UTF-8 byte order mark for both.
+ * The CSV reader takes the raw bytes; the JSON reader takes UTF-8 text. The chunks are handed on as
+ * they came (the first one sliced after a byte order mark), never copied.
  */
 async function sniff(
-  source: Readable,
+  iterator: AsyncIterator<Buffer>,
 ): Promise<
   { format: 'CSV'; bytes: AsyncIterable<Buffer> } | { format: 'JSON'; text: AsyncIterable<string> }
 > {
-  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const head: Buffer[] = [];
-  let format: 'CSV' | 'JSON' = 'CSV';
-  for (;;) {
+  let seen = 0;
+  let format: 'CSV' | 'JSON' | undefined;
+  while (format === undefined && seen < SNIFF_MAX_BYTES) {
     const next = await iterator.next();
     if (next.done) break;
-    head.push(next.value);
-    const significant = Buffer.concat(head)
-      .toString('utf8')
-      .replace(/^\uFEFF/, '')
-      .trimStart();
-    if (significant.length > 0) {
-      format = significant.startsWith('{') ? 'JSON' : 'CSV';
-      break;
+    const chunk = next.value;
+    head.push(chunk);
+    for (let i = 0; i < chunk.length && format === undefined; i++) {
+      const at = seen + i;
+      const byte = chunk[i]!;
+      // Part of a byte order mark at the very start, or a blank: not significant yet.
+      if ((at < UTF8_BOM.length && byte === UTF8_BOM[at]) || isBlank(byte)) continue;
+      format = byte === 0x7b ? 'JSON' : 'CSV';
     }
+    seen += chunk.length;
   }
+  dropByteOrderMark(head);
   async function* bytes(): AsyncGenerator<Buffer> {
     yield* head;
     for (;;) {
@@ -227,7 +259,7 @@ async function sniff(
       yield next.value;
     }
   }
-  if (format === 'CSV') return { format, bytes: bytes() };
+  if (format !== 'JSON') return { format: 'CSV', bytes: bytes() };
   async function* text(): AsyncGenerator<string> {
     const decoder = new StringDecoder('utf8');
     for await (const chunk of bytes()) {
@@ -237,48 +269,28 @@ async function sniff(
     const rest = decoder.end();
     if (rest.length > 0) yield rest;
   }
-  return { format, text: text() };
+  return { format: 'JSON', text: text() };
 }
 
-function openZip(file: string, fileName: string): Promise<{ parts: Part[]; close(): void }> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, autoClose: false }, (error, zip) => {
-      if (error || !zip) {
-        reject(
-          new AppError(
-            'IMPORT_REJECTED',
-            `${fileName}: not a readable zip archive (${error?.message ?? 'unknown'})`,
-            { file: fileName, count: 1 },
-          ),
-        );
-        return;
-      }
-      const parts: Part[] = [];
-      zip.on('entry', (entry: yauzl.Entry) => {
-        if (!entry.fileName.endsWith('/')) {
-          parts.push({
-            name: `${fileName}/${entry.fileName}`,
-            size: entry.uncompressedSize,
-            open: () =>
-              new Promise((res, rej) =>
-                zip.openReadStream(entry, (e, stream) =>
-                  e || !stream ? rej(e ?? new Error('no stream')) : res(stream),
-                ),
-              ),
-          });
-        }
-        zip.readEntry();
-      });
-      zip.on('end', () => resolve({ parts, close: () => zip.close() }));
-      zip.on('error', (e: Error) =>
-        reject(
-          new AppError('IMPORT_REJECTED', `${fileName}: damaged zip archive (${e.message})`, {
-            file: fileName,
-            count: 1,
-          }),
-        ),
-      );
-      zip.readEntry();
-    });
-  });
+/** Removes a UTF-8 byte order mark from the start of the chunks (it may span the first ones). */
+function dropByteOrderMark(head: Buffer[]): void {
+  let matched = 0;
+  for (const chunk of head) {
+    for (let i = 0; i < chunk.length && matched < UTF8_BOM.length; i++, matched++) {
+      if (chunk[i] !== UTF8_BOM[matched]) return;
+    }
+    if (matched === UTF8_BOM.length) break;
+  }
+  if (matched < UTF8_BOM.length) return;
+  let drop = UTF8_BOM.length;
+  while (drop > 0 && head.length > 0) {
+    const first = head[0]!;
+    if (first.length <= drop) {
+      drop -= first.length;
+      head.shift();
+    } else {
+      head[0] = first.subarray(drop);
+      drop = 0;
+    }
+  }
 }

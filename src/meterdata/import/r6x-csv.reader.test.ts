@@ -54,6 +54,21 @@ const row = (timestamp: string, value: string, nature = 'R', prm = '400000000000
   ].join(';');
 
 describe('R6X CSV reader', () => {
+  it('refuses an R63 header without « Etape métier » or with a column twice, at line 1', async () => {
+    const withoutStage = R63_CSV_COLUMNS.filter((c) => c !== 'Etape métier').join(';');
+    for (const [labels, rule] of [
+      [withoutStage, /lacks etape metier/],
+      [`${header};Valeur`, /column "valeur" twice/],
+    ] as const) {
+      const { sink } = recordingSink();
+      await assert.rejects(
+        readR6xCsv(chunksOf(Buffer.from(`${labels}\n${row('2026-01-05 10:00:00', '1')}\n`), 64), sink),
+        (error: AppError) =>
+          error.code === 'IMPORT_REJECTED' && /^line 1: /.test(error.detail) && rule.test(error.detail),
+      );
+    }
+  });
+
   const lines = [
     header,
     row('2026-01-05 10:00:00', '1200'),

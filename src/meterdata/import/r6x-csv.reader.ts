@@ -27,8 +27,8 @@ const MINUS = 0x2d;
 const ZERO = 0x30;
 const NINE = 0x39;
 
-/** Optional columns: R64 without "Etape métier" (as in the guide's column list). */
-const OPTIONAL = new Set(['etape metier']);
+/** Optional columns of R64: "Etape métier" (absent from the guide's column list). */
+const OPTIONAL_R64 = new Set(['etape metier']);
 
 function normalise(label: string): string {
   return label
@@ -242,12 +242,21 @@ export async function readR6xCsv(
     if (!kind)
       sink.rejectNow('line 1', 'not an R63 or R64 CSV header (expected the column labels of the guide)');
     const expected = (kind === 'R63' ? R63_CSV_COLUMNS : R64_CSV_COLUMNS).map(normalise);
-    const missing = expected.filter((l) => !OPTIONAL.has(l) && !labels.includes(l));
+    const missing = expected.filter((l) => !(kind === 'R64' && OPTIONAL_R64.has(l)) && !labels.includes(l));
     const unknown = labels.filter((l) => !expected.includes(l) && l !== 'type de completion');
+    const twice = labels.find((l, i) => labels.indexOf(l) !== i);
+    if (twice !== undefined) sink.rejectNow('line 1', `${kind} CSV header has the column "${twice}" twice`);
     if (missing.length > 0 || unknown.length > 0) {
       sink.rejectNow(
         'line 1',
-        `${kind} CSV header ${missing.length ? `lacks ${missing.join(', ')}` : ''}${missing.length && unknown.length ? '; ' : ''}${unknown.length ? `has unknown column(s) ${unknown.join(', ')}` : ''}`,
+        `${kind} CSV header ${missing.length ? `lacks ${missing.join(', ')}` : ''}${missing.length && unknown.length ? '; ' : ''}${
+          unknown.length
+            ? `has unknown column(s) ${unknown
+                .slice(0, 5)
+                .map((l) => l.slice(0, 40))
+                .join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}`
+            : ''
+        }`,
       );
     }
     column = Object.fromEntries(labels.map((l, i) => [l, i]));
