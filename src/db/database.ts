@@ -13,6 +13,8 @@ export type Db = Kysely<Schema>;
 export interface DatabaseHandle {
   db: Db;
   engine: Engine;
+  /** Where it was opened from: another thread opens the same database with it. */
+  url: DatabaseUrl;
   destroy(): Promise<void>;
 }
 
@@ -29,14 +31,14 @@ export function openDatabase(url: DatabaseUrl, options: { poolSize?: number } = 
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('synchronous = NORMAL');
     const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, engine: 'sqlite', destroy: () => db.destroy() };
+    return { db, engine: 'sqlite', url, destroy: () => db.destroy() };
   }
   const pool = new pg.Pool({ connectionString: url.url, max: options.poolSize ?? 10 });
   // An idle connection closed by the server (restart, admin command) must not crash the process:
   // the pool drops it and opens a new one on the next query.
   pool.on('error', (error) => process.emitWarning(`PostgreSQL idle connection lost: ${error.message}`));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  return { db, engine: 'postgres', destroy: () => db.destroy() };
+  return { db, engine: 'postgres', url, destroy: () => db.destroy() };
 }
 
 /** Cheap round trip used by `/healthz`. */

@@ -3,7 +3,14 @@ import type { AppError, ErrorCode } from '../domain/app-error.js';
 
 /** French messages shown to customers, by error code. Built at the edge only. */
 const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | number>>) => string>> = {
-  INVALID_INPUT: () => 'La requête contient une valeur invalide.',
+  INVALID_INPUT: (p) =>
+    p.body === 'malformed-json'
+      ? "Le corps de la requête n'est pas un JSON valide : vérifiez sa syntaxe (guillemets, virgules, accolades)."
+      : p.body === 'empty-json'
+        ? 'Le corps de la requête est vide alors que son type est application/json.'
+        : p.reason !== undefined
+          ? String(p.reason)
+          : 'La requête contient une valeur invalide.',
   INVALID_SIREN: (p) => `Le SIREN « ${p.value} » est invalide.`,
   INVALID_PRM: (p) => `Le PRM « ${p.value} » est invalide : il doit compter 14 chiffres.`,
   INVALID_SEGMENT: (p) => `Le segment « ${p.value} » n'est pas accepté.`,
@@ -76,7 +83,8 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
   UPLOAD_TOO_LARGE: (p) => {
     const limit = Number(p.limit);
     const size = limit >= 1024 ** 2 ? `${Math.floor(limit / 1024 ** 2)} Mo` : `${Math.ceil(limit / 1024)} Ko`;
-    return `Le fichier dépasse la taille maximale acceptée (${size}).`;
+    const what = p.subject === 'body' ? 'Le corps de la requête' : 'Le fichier';
+    return `${what} dépasse la taille maximale acceptée (${size}).`;
   },
 };
 

@@ -5,7 +5,12 @@ import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifySchemaValidationError,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { authenticate } from '../auth/authenticator.js';
 import type { Clock } from '../clock.js';
@@ -14,6 +19,7 @@ import type { DatabaseHandle } from '../db/database.js';
 import { createDeliveryServices } from '../delivery/delivery-services.js';
 import { StoredSubscriptionChannels } from '../delivery/subscription-channel.lookup.js';
 import { AppError, ERROR_STATUS, toAppError } from '../domain/app-error.js';
+import { ImportThread } from '../jobs/import-thread.js';
 import type { Mailer } from '../notification/mailer.js';
 import type { Notifier } from '../notification/notifier.js';
 import type { SubscriptionChannelLookup } from '../subscriptions/subscription.service.js';
@@ -23,6 +29,7 @@ import { API_ROUTE_MODULES } from './api/index.js';
 import { csrfBindingOf } from './csrf-binding.js';
 import { frenchMessage } from './error-messages.js';
 import './guards.js';
+import { inputErrorsOf, type InputError, type InputLocation } from './validation-errors.js';
 import { registerAssetRoutes } from './routes/assets.route.js';
 import { registerChannelConfirmationRoute } from './routes/channel-confirmation.route.js';
 import { registerHealthRoute } from './routes/health.route.js';
@@ -75,23 +82,71 @@ function bearerOf(request: FastifyRequest): string | undefined {
 }
 
 /** Maps what Fastify and its plugins throw to our codes. */
-function appErrorOf(error: unknown): AppError {
+function appErrorOf(error: unknown, request: FastifyRequest): AppError {
   if (error instanceof AppError) return error;
-  const e = error as { validation?: unknown; code?: string; statusCode?: number; message?: string };
-  if (e.validation) return new AppError('INVALID_INPUT', e.message ?? 'invalid input');
+  const e = error as { code?: string; statusCode?: number; message?: string };
+  const detail = e.message ?? 'bad request';
   if (typeof e.code === 'string' && e.code.startsWith('FST_CSRF')) {
-    return new AppError('CSRF_INVALID', e.message ?? 'csrf');
+    return new AppError('CSRF_INVALID', detail);
   }
-  if (e.statusCode === 429) return new AppError('RATE_LIMITED', e.message ?? 'rate limited');
+  if (e.statusCode === 429) return new AppError('RATE_LIMITED', detail);
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {
+    return new AppError('UPLOAD_TOO_LARGE', detail, { limit: bodyLimitOf(request), subject: 'body' });
+  }
   if (e.statusCode === 415) {
-    return new AppError('UNSUPPORTED_MEDIA_TYPE', e.message ?? 'media type', {
-      expected: 'application/json',
-    });
+    return new AppError('UNSUPPORTED_MEDIA_TYPE', detail, { expected: 'application/json' });
+  }
+  if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return new AppError('INVALID_INPUT', detail, { body: 'empty-json' });
+  }
+  if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (error instanceof SyntaxError && e.statusCode === 400)) {
+    return new AppError('INVALID_INPUT', detail, { body: 'malformed-json' });
   }
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
-    return new AppError('INVALID_INPUT', e.message ?? 'bad request');
+    return new AppError('INVALID_INPUT', detail);
   }
   return toAppError(error);
+}
+
+/** The schema violations of a request, or undefined when the error is not a validation failure. */
+function schemaViolationsOf(error: unknown, request: FastifyRequest): InputError[] | undefined {
+  const e = error as { validation?: unknown; validationContext?: InputLocation };
+  if (!Array.isArray(e.validation)) return undefined;
+  const location = e.validationContext ?? 'body';
+  const data: Record<InputLocation, unknown> = {
+    body: request.body,
+    querystring: request.query,
+    params: request.params,
+    headers: request.headers,
+  };
+  const schema = request.routeOptions.schema as Partial<Record<InputLocation, unknown>> | undefined;
+  return inputErrorsOf(e.validation as FastifySchemaValidationError[], location, {
+    schema: schema?.[location],
+    data: data[location],
+  });
+}
+
+/**
+ * The body limit that refused a request: the route's own, else its content-type parser's (the registry's
+ * `text/csv` parser has one of its own). Fastify exposes the parser only under a private symbol, so the
+ * route's limit is the fallback.
+ */
+function bodyLimitOf(request: FastifyRequest): number {
+  const routeLimit = request.routeOptions.bodyLimit;
+  if (routeLimit !== request.server.initialConfig.bodyLimit) return routeLimit;
+  const parsers = Object.getOwnPropertySymbols(request.server).find(
+    (symbol) => symbol.description === 'fastify.contentTypeParser',
+  );
+  const contentType = request.headers['content-type'];
+  if (parsers === undefined || contentType === undefined) return routeLimit;
+  const parser = (request.server as unknown as Record<symbol, ContentTypeParsers | undefined>)[
+    parsers
+  ]?.getParser?.(contentType.split(';')[0]!.trim().toLowerCase());
+  return typeof parser?.bodyLimit === 'number' ? parser.bodyLimit : routeLimit;
+}
+
+interface ContentTypeParsers {
+  getParser?: (contentType: string) => { bodyLimit?: unknown } | undefined;
 }
 
 /**
@@ -115,10 +170,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const appError = appErrorOf(error);
+    const errors = schemaViolationsOf(error, request);
+    const appError =
+      errors === undefined
+        ? appErrorOf(error, request)
+        : new AppError('INVALID_INPUT', 'the request does not match the route schema', {
+            reason: errors.map((e) => e.message).join(' '),
+          });
     const status = ERROR_STATUS[appError.code];
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(status).send({ code: appError.code, message: frenchMessage(appError) });
+    return reply
+      .code(status)
+      .send({ code: appError.code, message: frenchMessage(appError), ...(errors ? { errors } : {}) });
   });
   app.setNotFoundHandler((_request, reply) =>
     reply
@@ -145,7 +208,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         description:
           'Subscriptions to recurring publications of meter data. Authenticate with ' +
           '`Authorization: Bearer <token>` (personal tokens: POST /api/v1/tokens). Errors are ' +
-          '`{ code, message }` with a stable code and a French message.',
+          '`{ code, message }` with a stable code and a French message; a request that does not match ' +
+          'its schema adds `errors` (field, location, rule, French message of each value refused).',
       },
       components: {
         securitySchemes: {
@@ -185,6 +249,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     mailer: deps.mailer,
     notifier: deps.notifier,
   });
+  const imports = new ImportThread(deps.database);
+  app.addHook('onClose', () => imports.close());
   const context: ApiContext = {
     db: deps.database.db,
     clock: deps.clock,
@@ -194,6 +260,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     sessionCookie: SESSION_COOKIE,
     delivery,
     uploadLimitBytes: deps.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES,
+    imports,
+    importLimits: deps.config.importLimits,
     engine: deps.database.engine,
     publication:
       deps.publication ??

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../worker-thread.js';
 
 /** Main thread → deflate thread. */
 export type ToDeflateThread =
@@ -76,16 +77,7 @@ class DeflateThread {
   }
 
   private start(): Worker {
-    const typescript = import.meta.url.endsWith('.ts');
-    const url = new URL(typescript ? './deflate.worker.ts' : './deflate.worker.js', import.meta.url);
-    // Run from the sources (the tests), the worker loads its TypeScript through tsx's API: a worker
-    // thread does not inherit the loader of the main thread.
-    const worker = typescript
-      ? new Worker(
-          `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(import.meta.url)}))`,
-          { eval: true },
-        )
-      : new Worker(url);
+    const worker = startModuleWorker(import.meta.url, 'deflate.worker');
     worker.unref();
     worker.on('message', (message: FromDeflateThread) => this.receive(message));
     const fail = (error: Error) => {

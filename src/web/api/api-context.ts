@@ -5,6 +5,8 @@ import type { Clock } from '../../clock.js';
 import type { Db, Engine } from '../../db/database.js';
 import type { PublicationEngine } from '../../publication/publication-engine.js';
 import type { DeliveryServices } from '../../delivery/delivery-services.js';
+import type { ImportExecutor } from '../../jobs/import-thread.js';
+import type { ImportLimits } from '../../meterdata/import/import-limits.js';
 import type { Mailer } from '../../notification/mailer.js';
 import type { Notifier } from '../../notification/notifier.js';
 import type { SubscriptionChannelLookup } from '../../subscriptions/subscription.service.js';
@@ -26,6 +28,10 @@ export interface ApiContext {
   delivery: DeliveryServices;
   /** Largest measurement file `POST /measurements` accepts, in bytes. */
   uploadLimitBytes: number;
+  /** Runs measurement and registry imports off the thread that answers requests. */
+  imports: ImportExecutor;
+  /** Archive limits of measurement imports (`PUBLIWATT_IMPORT_…`). */
+  importLimits: Partial<ImportLimits> | undefined;
 }
 
 export type ApiApp = FastifyInstance<

@@ -7,6 +7,26 @@ export const ErrorBody = Type.Object(
   {
     code: Type.String({ description: 'stable error code' }),
     message: Type.String({ description: 'French' }),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          field: Type.String({
+            description: 'JSON Pointer into the location, e.g. `/lines/0/format`; empty for all of it',
+          }),
+          location: Type.Union([
+            Type.Literal('body'),
+            Type.Literal('querystring'),
+            Type.Literal('params'),
+            Type.Literal('headers'),
+          ]),
+          rule: Type.String({
+            description: 'JSON Schema keyword broken: required, type, enum, minimum, maxLength, pattern, …',
+          }),
+          message: Type.String({ description: 'French, naming the field and the rule' }),
+        }),
+        { description: '`INVALID_INPUT` from the request schema: each value that does not match it' },
+      ),
+    ),
   },
   { $id: 'Error' },
 );

@@ -4,7 +4,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { parseKeyHex } from '../../crypto/customer-cipher.js';
 import { AppError } from '../../domain/app-error.js';
-import { importMeasurementStream } from '../../meterdata/import/measurement-import.js';
 import { frenchMessage } from '../error-messages.js';
 import { requireOperator } from '../guards.js';
 import type { ApiRouteModule } from './api-context.js';
@@ -28,7 +27,7 @@ const ImportSummaryView = Type.Object({
       ...Counts,
       warnings: Type.Array(Type.String()),
     }),
-    { description: 'the file itself, or each file of the zip' },
+    { description: 'the file itself, or the one file of the zip' },
   ),
   ...Counts,
   warnings: Type.Array(Type.String(), { description: 'quality warnings, never a refusal' }),
@@ -38,7 +37,9 @@ const ImportRejectedBody = Type.Object({
   code: Type.String(),
   message: Type.String({ description: 'French' }),
   errors: Type.Array(Type.String(), {
-    description: 'each broken rule: `<file>: <line N | JSON path>: <rule>` (the first 20)',
+    description:
+      'each broken rule: `<file>: <line N | JSON path>: <rule>` (the first 20); for a damaged archive or ' +
+      'an undecryptable file, the one reason',
   }),
 });
 
@@ -75,6 +76,13 @@ function firstOf(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** `true` or `false` (absent: false), from the query parameter or else the header. */
+function flag(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new AppError('INVALID_INPUT', `${name} must be true or false, not "${value.slice(0, 20)}"`);
+}
+
 /**
  * `POST /measurements`: an operator posts one R63/R64 file as the raw body. The request stream goes
  * straight to the import (spooled to a temporary file, never held in memory); the body parser of this
@@ -98,7 +106,14 @@ export const measurementRoutes: ApiRouteModule = (app, ctx) => {
             'The body is the file: CSV or JSON, plain, zipped, or an encrypted zip (customer scheme, key ' +
             'in the `X-Encryption-Key` header or `key` parameter). The same file posted again changes ' +
             'nothing. A file breaking any rule is rejected whole (400 `IMPORT_REJECTED`) with the line ' +
-            'or JSON path and the rule of each error.',
+            'or JSON path and the rule of each error. A zip holds exactly one file, no nested archive, and ' +
+            'is checked as it is inflated (sizes, CRC-32, at most `PUBLIWATT_IMPORT_MAX_UNCOMPRESSED_BYTES` ' +
+            'uncompressed and `PUBLIWATT_IMPORT_MAX_ZIP_RATIO` times its compressed size); a damaged or ' +
+            'oversized archive is an `IMPORT_REJECTED` too, an undecryptable file a 400 ' +
+            '`DECRYPTION_FAILED`, both with the reason in `errors`. With `bulkFeed=true` (or ' +
+            "`X-Bulk-Feed: true`) the file is the distributor's bulk feed (a metering system's daily " +
+            'output spanning many SIRENs): the recipient a JSON header names is not checked against the ' +
+            'owners of its PRMs.',
           consumes: MEDIA_TYPES,
           body: Type.Unsafe<Readable>({ type: 'string', format: 'binary', description: 'the file' }),
           querystring: Type.Object({
@@ -110,6 +125,11 @@ export const measurementRoutes: ApiRouteModule = (app, ctx) => {
                 description: '64 hex characters: the body is encrypted (or `X-Encryption-Key`)',
               }),
             ),
+            bulkFeed: Type.Optional(
+              Type.Union([Type.Literal('true'), Type.Literal('false')], {
+                description: "`true`: the distributor's bulk feed (or `X-Bulk-Feed: true`); default false",
+              }),
+            ),
           }),
           response: {
             200: ImportSummaryView,
@@ -118,8 +138,8 @@ export const measurementRoutes: ApiRouteModule = (app, ctx) => {
             ...AUTH_ERRORS,
           },
         },
-        // The body is the request stream itself and the query two optional strings: nothing to validate
-        // here (the import checks the content, `parseKeyHex` the key).
+        // The body is the request stream itself and the query optional strings: nothing to validate here
+        // (the import checks the content, `parseKeyHex` the key, `flag` the bulk-feed flag).
         validatorCompiler: () => () => true,
       },
       async (request, reply) => {
@@ -138,17 +158,27 @@ export const measurementRoutes: ApiRouteModule = (app, ctx) => {
           firstOf(request.headers['x-file-name']) ??
           'measurements'
         ).slice(0, 255);
+        const bulkFeed =
+          query.bulkFeed !== undefined
+            ? flag('bulkFeed', firstOf(query.bulkFeed))
+            : flag('X-Bulk-Feed', firstOf(request.headers['x-bulk-feed']));
         try {
-          return await importMeasurementStream(ctx.db, limitedTo(body, ctx.uploadLimitBytes), {
+          return await ctx.imports.measurementStream(limitedTo(body, ctx.uploadLimitBytes), {
             fileName,
             key: keyHex === undefined ? undefined : parseKeyHex(keyHex),
             now: ctx.clock.now(),
+            bulkFeed,
+            limits: ctx.importLimits,
           });
         } catch (error) {
           // The rest of an oversized body is not read: the connection cannot carry another request.
           if (error instanceof AppError && error.code === 'UPLOAD_TOO_LARGE')
             reply.header('connection', 'close');
-          if (!(error instanceof AppError) || error.code !== 'IMPORT_REJECTED') throw error;
+          if (
+            !(error instanceof AppError) ||
+            (error.code !== 'IMPORT_REJECTED' && error.code !== 'DECRYPTION_FAILED')
+          )
+            throw error;
           const messages = error.params.messages;
           return reply.code(400).send({
             code: error.code,
