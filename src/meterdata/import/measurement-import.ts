@@ -177,7 +177,9 @@ async function importPlainFile(db: Db, file: string, options: ImportOptions): Pr
         const input = await sniff(content);
         format = input.format;
         flux =
-          input.format === 'JSON' ? await readR6xJson(input.text, sink) : await readR6xCsv(input.bytes, sink);
+          input.format === 'JSON'
+            ? await readR6xJson(input.text, sink, options.limits)
+            : await readR6xCsv(input.bytes, sink);
         summary = await sink.finish();
       } finally {
         // A reader that stops early (a rejection) leaves the file or the inflating archive open.

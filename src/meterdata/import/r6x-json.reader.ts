@@ -1,4 +1,5 @@
 import type { Category } from '../../domain/identifiers.js';
+import type { ImportLimits } from './import-limits.js';
 import { JsonStreamParser, JsonSyntaxError, type JsonValue } from './json-stream-parser.js';
 import type { CurvePointInput, MeasurementSink } from './measurement-sink.js';
 
@@ -23,8 +24,9 @@ const GRIDS: Record<string, string> = { Distributeur: 'D', Fournisseur: 'F', D: 
 export async function readR6xJson(
   chunks: AsyncIterable<string>,
   sink: MeasurementSink,
+  limits: Partial<ImportLimits> = {},
 ): Promise<'R63' | 'R64'> {
-  const parser = new JsonStreamParser();
+  const parser = new JsonStreamParser(limits);
   let kind: 'R63' | 'R64' | undefined;
   let sawHeader = false;
   let sawMesures = false;
