@@ -1,4 +1,6 @@
+import type { Insertable } from 'kysely';
 import type { Db } from './database.js';
+import type { AuditLogTable } from './schema.js';
 
 export interface AuditActor {
   type: 'user' | 'operator' | 'system';
@@ -23,25 +25,39 @@ export interface AuditRecord extends AuditEntry {
   at: string;
 }
 
+/** Rows per multi-row insert: 9 parameters each, well under SQLite's 32 766 and PostgreSQL's 65 535. */
+const APPEND_BATCH = 2000;
+
+function rowOf(entry: AuditEntry, at: Date): Insertable<AuditLogTable> {
+  return {
+    at: at.toISOString(),
+    actor_type: entry.actor.type,
+    actor_id: entry.actor.id,
+    actor_label: entry.actor.label,
+    entreprise_id: entry.entrepriseId,
+    action: entry.action,
+    target: entry.target,
+    before_value: entry.before === undefined ? null : JSON.stringify(entry.before),
+    after_value: entry.after === undefined ? null : JSON.stringify(entry.after),
+  };
+}
+
 /** Append-only audit log: who, when, what, before and after. There is no update or delete method. */
 export class AuditRepository {
   constructor(private readonly db: Db) {}
 
   async append(entry: AuditEntry, at: Date): Promise<void> {
-    await this.db
-      .insertInto('audit_log')
-      .values({
-        at: at.toISOString(),
-        actor_type: entry.actor.type,
-        actor_id: entry.actor.id,
-        actor_label: entry.actor.label,
-        entreprise_id: entry.entrepriseId,
-        action: entry.action,
-        target: entry.target,
-        before_value: entry.before === undefined ? null : JSON.stringify(entry.before),
-        after_value: entry.after === undefined ? null : JSON.stringify(entry.after),
-      })
-      .execute();
+    await this.db.insertInto('audit_log').values(rowOf(entry, at)).execute();
+  }
+
+  /** Appends entries in their order (ids follow it), many rows per statement. */
+  async appendMany(entries: readonly AuditEntry[], at: Date): Promise<void> {
+    for (let i = 0; i < entries.length; i += APPEND_BATCH) {
+      await this.db
+        .insertInto('audit_log')
+        .values(entries.slice(i, i + APPEND_BATCH).map((entry) => rowOf(entry, at)))
+        .execute();
+    }
   }
 
   /** Newest first, scoped to one entreprise. */

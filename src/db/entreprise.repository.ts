@@ -6,6 +6,9 @@ export interface EntrepriseRow {
   createdAt: string;
 }
 
+/** Keys per `in (…)` lookup and rows per multi-row insert: far below either engine's parameter limit. */
+const BATCH = 1000;
+
 /** Entreprises (customer accounts) and the SIRENs each holds. */
 export class EntrepriseRepository {
   constructor(private readonly db: Db) {}
@@ -17,6 +20,20 @@ export class EntrepriseRepository {
       .where('name', '=', name)
       .executeTakeFirst();
     return row && { id: row.id, name: row.name, createdAt: row.created_at };
+  }
+
+  /** The id of each name found among `names`. */
+  async idsByName(names: readonly string[]): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    for (let i = 0; i < names.length; i += BATCH) {
+      const rows = await this.db
+        .selectFrom('entreprise')
+        .select(['id', 'name'])
+        .where('name', 'in', names.slice(i, i + BATCH))
+        .execute();
+      for (const row of rows) ids.set(row.name, row.id);
+    }
+    return ids;
   }
 
   async findById(id: number): Promise<EntrepriseRow | undefined> {
@@ -38,6 +55,20 @@ export class EntrepriseRepository {
     return row.id;
   }
 
+  /** Inserts entreprises (ids given in `names` order) and returns the id of each name. */
+  async insertMany(names: readonly string[], createdAt: Date): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    for (let i = 0; i < names.length; i += BATCH) {
+      const rows = await this.db
+        .insertInto('entreprise')
+        .values(names.slice(i, i + BATCH).map((name) => ({ name, created_at: createdAt.toISOString() })))
+        .returning(['id', 'name'])
+        .execute();
+      for (const row of rows) ids.set(row.name, row.id);
+    }
+    return ids;
+  }
+
   async findSiren(siren: string): Promise<{ siren: string; entrepriseId: number } | undefined> {
     const row = await this.db.selectFrom('siren').selectAll().where('siren', '=', siren).executeTakeFirst();
     return row && { siren: row.siren, entrepriseId: row.entreprise_id };
@@ -48,6 +79,38 @@ export class EntrepriseRepository {
       .insertInto('siren')
       .values({ siren, entreprise_id: entrepriseId, created_at: createdAt.toISOString() })
       .execute();
+  }
+
+  /** The entreprise of each SIREN found among `sirens`. */
+  async ownersOfSirens(sirens: readonly string[]): Promise<Map<string, number>> {
+    const owners = new Map<string, number>();
+    for (let i = 0; i < sirens.length; i += BATCH) {
+      const rows = await this.db
+        .selectFrom('siren')
+        .select(['siren', 'entreprise_id'])
+        .where('siren', 'in', sirens.slice(i, i + BATCH))
+        .execute();
+      for (const row of rows) owners.set(row.siren, row.entreprise_id);
+    }
+    return owners;
+  }
+
+  async insertSirens(
+    sirens: ReadonlyArray<{ siren: string; entrepriseId: number }>,
+    createdAt: Date,
+  ): Promise<void> {
+    for (let i = 0; i < sirens.length; i += BATCH) {
+      await this.db
+        .insertInto('siren')
+        .values(
+          sirens.slice(i, i + BATCH).map((s) => ({
+            siren: s.siren,
+            entreprise_id: s.entrepriseId,
+            created_at: createdAt.toISOString(),
+          })),
+        )
+        .execute();
+    }
   }
 
   async sirensOf(entrepriseId: number): Promise<string[]> {

@@ -13,7 +13,7 @@ import {
 import { parseLocalDate } from '../domain/local-date.js';
 import type { PrmRecord } from '../db/prm.repository.js';
 
-/** Columns of the registry CSV, in order (docs/registry-import.md). The last four are optional. */
+/** Columns of the registry CSV, in order (docs/registry-import.md). The last three are optional. */
 export const REGISTRY_COLUMNS = [
   'entreprise',
   'siren',
@@ -71,6 +71,16 @@ export function parseRegistryCsv(text: string): { lines: RegistryLine[]; errors:
       };
     }
   }
+  // A registry holds few distinct days: each is checked once.
+  const days = new Map<string, string>();
+  const day = (value: string, what: string) => {
+    let checked = days.get(value);
+    if (checked === undefined) {
+      checked = parseLocalDate(value, what);
+      days.set(value, checked);
+    }
+    return checked;
+  };
   for (let index = 1; index < rawLines.length; index++) {
     const lineNumber = index + 1;
     const raw = rawLines[index]!;
@@ -100,9 +110,9 @@ export function parseRegistryCsv(text: string): { lines: RegistryLine[]; errors:
       if (contract === '') throw new AppError('INVALID_INPUT', 'contract number is empty');
       const step = get('step') === '' ? DEFAULT_STEP[category] : parseStep(get('step'), category);
       const label = get('label');
-      const attachmentStart = parseLocalDate(get('attachment_start'), 'attachment_start');
+      const attachmentStart = day(get('attachment_start'), 'attachment_start');
       const attachmentEnd =
-        get('attachment_end') === '' ? null : parseLocalDate(get('attachment_end'), 'attachment_end');
+        get('attachment_end') === '' ? null : day(get('attachment_end'), 'attachment_end');
       if (attachmentEnd !== null && attachmentEnd <= attachmentStart) {
         throw new AppError(
           'INVALID_INPUT',
@@ -137,7 +147,7 @@ export function parseRegistryCsv(text: string): { lines: RegistryLine[]; errors:
         },
         attachmentStart,
         attachmentEnd,
-        curveCollectionStart: collection === '' ? null : parseLocalDate(collection, 'curve_collection_start'),
+        curveCollectionStart: collection === '' ? null : day(collection, 'curve_collection_start'),
       });
     } catch (error) {
       errors.push({ line: lineNumber, reason: message(error) });
