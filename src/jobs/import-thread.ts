@@ -47,11 +47,11 @@ export type FromImportThread =
   { type: 'done'; id: number; result: unknown } | { type: 'failed'; id: number; error: SerializedError };
 
 /**
- * Heap of the import thread. The imports stream (files of any size in bounded memory), so this only
- * bounds a hostile or pathological file: the thread then dies alone, the server answers, the next
- * import starts a new thread.
+ * Heap of the import thread. Measurement imports stream (files of any size in bounded memory); a
+ * 140 000-line registry takes ~250 MB (it is planned whole). This bounds a hostile or pathological
+ * file: the thread then dies alone, the server answers, the next import starts a new thread.
  */
-const IMPORT_THREAD_HEAP_MB = 384;
+const IMPORT_THREAD_HEAP_MB = 1024;
 
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof RegistryImportRejected) {

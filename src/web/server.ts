@@ -91,7 +91,10 @@ function appErrorOf(error: unknown, request: FastifyRequest): AppError {
   }
   if (e.statusCode === 429) return new AppError('RATE_LIMITED', detail);
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {
-    return new AppError('UPLOAD_TOO_LARGE', detail, { limit: bodyLimitOf(request), subject: 'body' });
+    return new AppError('UPLOAD_TOO_LARGE', detail, {
+      limit: request.routeOptions.bodyLimit,
+      subject: 'body',
+    });
   }
   if (e.statusCode === 415) {
     return new AppError('UNSUPPORTED_MEDIA_TYPE', detail, { expected: 'application/json' });
@@ -124,29 +127,6 @@ function schemaViolationsOf(error: unknown, request: FastifyRequest): InputError
     schema: schema?.[location],
     data: data[location],
   });
-}
-
-/**
- * The body limit that refused a request: the route's own, else its content-type parser's (the registry's
- * `text/csv` parser has one of its own). Fastify exposes the parser only under a private symbol, so the
- * route's limit is the fallback.
- */
-function bodyLimitOf(request: FastifyRequest): number {
-  const routeLimit = request.routeOptions.bodyLimit;
-  if (routeLimit !== request.server.initialConfig.bodyLimit) return routeLimit;
-  const parsers = Object.getOwnPropertySymbols(request.server).find(
-    (symbol) => symbol.description === 'fastify.contentTypeParser',
-  );
-  const contentType = request.headers['content-type'];
-  if (parsers === undefined || contentType === undefined) return routeLimit;
-  const parser = (request.server as unknown as Record<symbol, ContentTypeParsers | undefined>)[
-    parsers
-  ]?.getParser?.(contentType.split(';')[0]!.trim().toLowerCase());
-  return typeof parser?.bodyLimit === 'number' ? parser.bodyLimit : routeLimit;
-}
-
-interface ContentTypeParsers {
-  getParser?: (contentType: string) => { bodyLimit?: unknown } | undefined;
 }
 
 /**

@@ -216,7 +216,7 @@ describeEachEngine('REST input errors', (ctx) => {
     assert.equal(response.statusCode, 413, response.body.slice(0, 500));
     assert.deepEqual(json(response), {
       code: 'UPLOAD_TOO_LARGE',
-      message: 'Le corps de la requête dépasse la taille maximale acceptée (50 Mo).',
+      message: 'Le fichier dépasse la taille maximale acceptée (50 Mo).',
     });
     const entreprises = await server.app.inject({
       method: 'GET',
