@@ -22,6 +22,7 @@ import {
   spacesBomb,
   storedEntry,
   withCentralField,
+  withCentralNameLength,
   withCorruptDeflate,
   zipOf,
 } from '../support/zip-tampering.js';
@@ -249,6 +250,15 @@ describeEachEngine('hostile and damaged measurement archives', (ctx) => {
       /^crc\.zip: entry "R63\.csv": CRC-32 [0-9a-f]{8} of the content, [0-9a-f]{8} in its header/,
     );
     assert.deepEqual(error.params.messages, error.detail);
+    assert.deepEqual(await measurementRows(), before);
+  });
+
+  it('refuses a zip whose directory gives its entry no name, and stores nothing', async () => {
+    const zip = rawZip([storedEntry('R63.csv', curvesCsv('2026-02-03'))]);
+    const before = await measurementRows();
+    const error = await rejection(importFile(file('nameless.zip', withCentralNameLength(zip, 0))));
+    assert.equal(error.code, 'IMPORT_REJECTED');
+    assert.match(error.detail, /^nameless\.zip: its entry has no name/);
     assert.deepEqual(await measurementRows(), before);
   });
 

@@ -51,6 +51,13 @@ export function withCentralField(zip: Buffer, field: keyof typeof CENTRAL_FIELD,
   return copy;
 }
 
+/** A copy of the archive whose central directory gives its first entry's name `length` bytes. */
+export function withCentralNameLength(zip: Buffer, length: number): Buffer {
+  const copy = Buffer.from(zip);
+  copy.writeUInt16LE(length, firstEntry(zip).record + 28);
+  return copy;
+}
+
 /** The first entry's CRC-32 and sizes as the central directory declares them. */
 export function centralFields(zip: Buffer): Record<keyof typeof CENTRAL_FIELD, number> {
   const { record } = firstEntry(zip);

@@ -115,6 +115,8 @@ function theDataEntry(zip: yauzl.ZipFile, archive: string): Promise<yauzl.Entry>
 
 function checkDeclared(entry: yauzl.Entry, archive: string, limits: ArchiveLimits): void {
   const refuse = (what: string) => archiveRejected(archive, `entry "${entry.fileName}": ${what}`);
+  if (entry.fileName.length === 0)
+    throw archiveRejected(archive, 'its entry has no name (damaged directory)');
   if (/\.zip$/i.test(entry.fileName)) throw refuse(nestedArchive);
   if (entry.isEncrypted()) {
     throw refuse(
