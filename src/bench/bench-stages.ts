@@ -7,6 +7,7 @@ import {
   storeWriteStage,
 } from './measurement-stages.js';
 import { publishDailyStage, publishMonthlyStage } from './publication-stages.js';
+import { importRegistryStage } from './registry-stage.js';
 
 /** Stages of `publiwatt bench`, in run order. Append new stages here. */
 export const BENCH_STAGES: BenchStage[] = [
@@ -17,4 +18,5 @@ export const BENCH_STAGES: BenchStage[] = [
   importCsvStage,
   publishDailyStage,
   publishMonthlyStage,
+  importRegistryStage,
 ];
