@@ -19,7 +19,7 @@ export interface R6xJsonOptions {
 }
 
 /**
- * The collection window of a JSON sample: the day after its last measurement day, when all of them can
+ * The collection window of a sample: the day after its last measurement day, when all of them can
  * have been collected (the import refuses a measurement from the window's end on).
  */
 function windowAfter(days: readonly string[]): { dateDebut: string; dateFin: string } {
@@ -35,11 +35,12 @@ export function r63CsvHeader(): string {
   return R63_CSV_COLUMNS.join(';');
 }
 
-/** CSV lines (no header) of the present points of curve days. */
+/** CSV lines (no header) of the present points of curve days, each day in the window of the day after. */
 export function* r63CsvLines(days: Iterable<CurveDay>, category: Category): Generator<string> {
   for (const c of days) {
     const stamps = dayTimestamps(c.day, category, c.stepMinutes);
-    const prefix = `${c.prm};${PERIOD.dateDebut};${PERIOD.dateFin};${c.quantity};CONS;${c.stage};${UNIT[c.quantity]};`;
+    const window = windowAfter([c.day]);
+    const prefix = `${c.prm};${window.dateDebut};${window.dateFin};${c.quantity};CONS;${c.stage};${UNIT[c.quantity]};`;
     const suffix = `;${STEP[c.stepMinutes]};`;
     for (let i = 0; i < c.values.length; i++) {
       const q = unpackQuality(c.qualities[i]!);
@@ -113,12 +114,13 @@ export function r64Csv(
   calendar: DistributorCalendar,
   category: Category,
 ): string {
+  const window = windowAfter(readings.map((r) => r.day));
   const lines = readings.map((r) => {
     const total = r.register === TOTALIZER;
     return [
       r.prm,
-      PERIOD.dateDebut,
-      PERIOD.dateFin,
+      window.dateDebut,
+      window.dateFin,
       'EA',
       'CONS',
       'BRUT',

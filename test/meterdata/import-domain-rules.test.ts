@@ -477,6 +477,35 @@ describeEachEngine('import domain rules', (ctx) => {
       );
     });
 
+    it('reads the window of CSV lines from « Date de début » and « Date de fin », line by line', async () => {
+      const line = (d: string, debut: string, fin: string) =>
+        r63CsvLine(PRM_A, d, '100').replace(`${WINDOW.dateDebut};${WINDOW.dateFin}`, `${debut};${fin}`);
+      await assertRefused(
+        r63Csv([line('2026-01-06 10:00:00', '2026-01-08 00:00:00', '2026-01-07 00:00:00')]),
+        [/line 2 \(Date de fin\): dateFin 2026-01-07 00:00:00 is not after dateDebut 2026-01-08 00:00:00/],
+      );
+      await assertRefused(
+        r63Csv([line('2026-01-06 10:00:00', '2026-02-30 00:00:00', '2026-03-01 00:00:00')]),
+        [/line 2 \(Date de début\): "2026-02-30 00:00:00" is not a local timestamp/],
+      );
+      await assertRefused(
+        r63Csv([
+          line('2026-01-06 10:00:00', '2026-01-07 00:00:00', '2026-01-08 00:00:00'),
+          line('2026-01-08 10:00:00', '2026-01-07 00:00:00', '2026-01-08 00:00:00'),
+        ]),
+        [
+          /line 3 \(Horodate\): point 2026-01-08 10:00:00 was measured after the end of the file's collection window/,
+        ],
+      );
+      // Each line in its own window: the same point after a later window's start is fine.
+      await importText(
+        r63Csv([
+          line('2026-01-06 10:00:00', '2026-01-07 00:00:00', '2026-01-08 00:00:00'),
+          line('2026-01-08 10:00:00', '2026-01-09 00:00:00', '2026-01-10 00:00:00'),
+        ]),
+      );
+    });
+
     it('judges a category B point by the start of its interval (its stamp is the end)', async () => {
       const points = [
         { d: '2026-01-07 11:30:00', v: '300' },

@@ -236,8 +236,8 @@ describeEachEngine('measurement import', (ctx) => {
   const header = r63Csv([], 'A').trim();
   const okA = [
     '40000000000001',
-    '2023-09-19 06:00:00',
-    '2023-09-19 08:00:00',
+    '2026-01-06 00:00:00',
+    '2026-01-06 06:00:00',
     'PA',
     'CONS',
     'BRUT',

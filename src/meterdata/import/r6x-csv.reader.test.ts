@@ -10,6 +10,8 @@ function recordingSink() {
   const points: Array<CurvePointInput & { where: string }> = [];
   const readings: IndexReadingInput[] = [];
   const errors: string[] = [];
+  /** Collection windows handed on, each once per run of lines that share it. */
+  const windows: string[] = [];
   const sink = {
     addCurvePoint(p: CurvePointInput, where: Location) {
       points.push({ ...p, where: where('v') });
@@ -27,8 +29,11 @@ function recordingSink() {
     rejectNow(where: string, rule: string): never {
       throw new AppError('IMPORT_REJECTED', `${where}: ${rule}`);
     },
+    collectionWindow(periode: { dateDebut: unknown; dateFin: unknown }) {
+      windows.push(`${String(periode.dateDebut)} → ${String(periode.dateFin)}`);
+    },
   };
-  return { sink: sink as unknown as MeasurementSink, points, readings, errors };
+  return { sink: sink as unknown as MeasurementSink, points, readings, errors, windows };
 }
 
 async function* chunksOf(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
@@ -54,6 +59,21 @@ const row = (timestamp: string, value: string, nature = 'R', prm = '400000000000
   ].join(';');
 
 describe('R6X CSV reader', () => {
+  it('hands on the collection window of a run of lines once, and again when it changes', async () => {
+    const later = row('2026-01-05 10:10:00', '7').replace(
+      '2026-01-05 00:00:00;2026-01-06 00:00:00',
+      '2026-01-06 00:00:00;2026-01-07 00:00:00',
+    );
+    const text = [header, row('2026-01-05 10:00:00', '1'), row('2026-01-05 10:05:00', '2'), later].join('\n');
+    const { sink, points, windows } = recordingSink();
+    await readR6xCsv(chunksOf(Buffer.from(`${text}\n`), 16), sink);
+    assert.equal(points.length, 3);
+    assert.deepEqual(windows, [
+      '2026-01-05 00:00:00 → 2026-01-06 00:00:00',
+      '2026-01-06 00:00:00 → 2026-01-07 00:00:00',
+    ]);
+  });
+
   it('refuses an R63 header without « Etape métier » or with a column twice, at line 1', async () => {
     const withoutStage = R63_CSV_COLUMNS.filter((c) => c !== 'Etape métier').join(';');
     for (const [labels, rule] of [

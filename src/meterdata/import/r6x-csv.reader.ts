@@ -41,6 +41,8 @@ function normalise(label: string): string {
 
 const FIELD_COLUMN: Record<string, string> = {
   idPrm: 'Identifiant PRM',
+  dateDebut: 'Date de début',
+  dateFin: 'Date de fin',
   grandeurPhysique: 'Grandeur physique',
   grandeurMetier: 'Grandeur métier',
   etapeMetier: 'Etape métier',
@@ -191,6 +193,8 @@ class RepeatedLine {
 
 interface R63Columns {
   prm: number;
+  periodStart: number;
+  periodEnd: number;
   quantity: number;
   grandeurMetier: number;
   stage: number;
@@ -264,6 +268,8 @@ export async function readR6xCsv(
     if (kind === 'R63') {
       r63 = {
         prm: column['identifiant prm']!,
+        periodStart: column['date de debut']!,
+        periodEnd: column['date de fin']!,
         quantity: column['grandeur physique']!,
         grandeurMetier: column['grandeur metier']!,
         stage: column['etape metier']!,
@@ -279,14 +285,29 @@ export async function readR6xCsv(
     }
   };
 
+  /**
+   * The collection window of the lines that follow (« Date de début », « Date de fin »), handed to the
+   * sink when it changes: a run of lines shares it, and the repeated-line path never sees it change.
+   */
+  let windowStart: string | undefined;
+  let windowEnd: string | undefined;
+  const collectionWindow = (dateDebut: string | undefined, dateFin: string | undefined) => {
+    if (dateDebut === windowStart && dateFin === windowEnd) return;
+    windowStart = dateDebut;
+    windowEnd = dateFin;
+    sink.collectionWindow({ dateDebut, dateFin }, where);
+  };
+
   /** An R64 reading (a few lines per PRM-day): decoded as text. */
-  const reading = (line: string): IndexReadingInput => {
+  const reading = (
+    line: string,
+  ): { input: IndexReadingInput; periodStart: string | undefined; periodEnd: string | undefined } => {
     const fields = line.split(';');
     const at = (label: string) => {
       const i = column[label];
       return i === undefined ? undefined : fields[i];
     };
-    return {
+    const input: IndexReadingInput = {
       prm: at('identifiant prm'),
       stage: at('etape metier'),
       grandeurPhysique: at('grandeur physique'),
@@ -299,6 +320,7 @@ export async function readR6xCsv(
       value: at('valeur'),
       iv: at('indice de vraisemblance'),
     };
+    return { input, periodStart: at('date de debut'), periodEnd: at('date de fin') };
   };
 
   /**
@@ -321,8 +343,16 @@ export async function readR6xCsv(
       );
       return undefined;
     }
-    if (kind === 'R64') return sink.indexReading(reading(buf.toString('utf8', start, end)), where);
+    if (kind === 'R64') {
+      const r = reading(buf.toString('utf8', start, end));
+      collectionWindow(r.periodStart, r.periodEnd);
+      return sink.indexReading(r.input, where);
+    }
     const c = r63!;
+    collectionWindow(
+      caches[c.periodStart]!.get(buf, starts[c.periodStart]!, ends[c.periodStart]!),
+      caches[c.periodEnd]!.get(buf, starts[c.periodEnd]!, ends[c.periodEnd]!),
+    );
     point.prm = caches[c.prm]!.get(buf, starts[c.prm]!, ends[c.prm]!);
     point.quantity = caches[c.quantity]!.get(buf, starts[c.quantity]!, ends[c.quantity]!);
     point.grandeurMetier = caches[c.grandeurMetier]!.get(
