@@ -60,6 +60,23 @@ function toRecord(row: PrmRow): PrmRecord {
   };
 }
 
+/** The `prm` row of a new PRM. */
+function prmRow(record: PrmRecord, now: Date) {
+  return {
+    prm: record.prm,
+    segment: record.segment,
+    category: record.category,
+    kva: record.kva,
+    step: record.step,
+    contract_number: record.contractNumber,
+    label: record.label,
+    distributor_calendar: record.distributorCalendar,
+    supplier_calendar: record.supplierCalendar,
+    created_at: now.toISOString(),
+    updated_at: now.toISOString(),
+  };
+}
+
 /** Metering points, their attachment to SIRENs over time, and (category B) curve-collection periods. */
 export class PrmRepository {
   /** Keys per `in (…)` lookup and rows per multi-row statement: far below either engine's parameter limit. */
@@ -262,21 +279,7 @@ export class PrmRepository {
     for (let i = 0; i < records.length; i += PrmRepository.BATCH) {
       await this.db
         .insertInto('prm')
-        .values(
-          records.slice(i, i + PrmRepository.BATCH).map((record) => ({
-            prm: record.prm,
-            segment: record.segment,
-            category: record.category,
-            kva: record.kva,
-            step: record.step,
-            contract_number: record.contractNumber,
-            label: record.label,
-            distributor_calendar: record.distributorCalendar,
-            supplier_calendar: record.supplierCalendar,
-            created_at: now.toISOString(),
-            updated_at: now.toISOString(),
-          })),
-        )
+        .values(records.slice(i, i + PrmRepository.BATCH).map((record) => prmRow(record, now)))
         .execute();
     }
   }
@@ -375,22 +378,7 @@ export class PrmRepository {
   }
 
   async insert(record: PrmRecord, now: Date): Promise<void> {
-    await this.db
-      .insertInto('prm')
-      .values({
-        prm: record.prm,
-        segment: record.segment,
-        category: record.category,
-        kva: record.kva,
-        step: record.step,
-        contract_number: record.contractNumber,
-        label: record.label,
-        distributor_calendar: record.distributorCalendar,
-        supplier_calendar: record.supplierCalendar,
-        created_at: now.toISOString(),
-        updated_at: now.toISOString(),
-      })
-      .execute();
+    await this.db.insertInto('prm').values(prmRow(record, now)).execute();
   }
 
   async update(record: PrmRecord, now: Date): Promise<void> {

@@ -11,6 +11,7 @@ import { MEASUREMENT_RANGES } from '../../src/meterdata/import/import-limits.js'
 import { importMeasurementFile, type ImportResult } from '../../src/meterdata/import/measurement-import.js';
 import { importRegistryCsv } from '../../src/registry/registry-import.js';
 import { describeEachEngine } from '../support/databases.js';
+import { storedVersions } from '../support/measurement-snapshot.js';
 import { registryCsv, sirenNumber } from '../support/registry-fixtures.js';
 
 /*
@@ -199,28 +200,7 @@ describeEachEngine('import domain rules', (ctx) => {
     return importMeasurementFile(ctx.handle.db, full, { fileName: name, now: NOW, ...options });
   };
 
-  /** Every stored version's key and stamps: a rejected file must leave it as it was. */
-  async function rows(): Promise<string> {
-    const db = ctx.handle.db;
-    const curves = await db
-      .selectFrom('curve_day')
-      .select(['prm', 'day', 'quantity', 'stage', 'stored_at', 'superseded_at'])
-      .orderBy('prm')
-      .orderBy('day')
-      .orderBy('quantity')
-      .orderBy('stage')
-      .orderBy('stored_at')
-      .execute();
-    const index = await db
-      .selectFrom('index_reading')
-      .select(['prm', 'day', 'register', 'stored_at', 'superseded_at'])
-      .orderBy('prm')
-      .orderBy('day')
-      .orderBy('register')
-      .orderBy('stored_at')
-      .execute();
-    return JSON.stringify({ curves, index });
-  }
+  const rows = () => storedVersions(ctx.handle.db);
 
   /** Imports `content`, expects IMPORT_REJECTED matching every pattern, and no row changed. */
   async function assertRefused(

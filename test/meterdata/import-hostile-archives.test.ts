@@ -14,6 +14,7 @@ import { generatePrmDay } from '../../src/meterdata/generator.js';
 import { importMeasurementFile, type ImportOptions } from '../../src/meterdata/import/measurement-import.js';
 import { cliEnv, runCli } from '../support/cli.js';
 import { describeEachEngine } from '../support/databases.js';
+import { rejection, storedVersions } from '../support/measurement-snapshot.js';
 import { prmNumber, seedEntreprise } from '../support/registry-fixtures.js';
 import { bearer, seedOperator, startTestServer, type TestServer } from '../support/web.js';
 import {
@@ -41,16 +42,6 @@ function file(name: string, content: string | Buffer): string {
 
 async function encrypted(content: Buffer): Promise<Buffer> {
   return buffer(Readable.from([content]).pipe(encryptStream(KEY)));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  assert.fail('the import was accepted');
 }
 
 interface RejectedBody {
@@ -92,26 +83,7 @@ describeEachEngine('hostile and damaged measurement archives', (ctx) => {
   }
 
   /** Every stored version of every measurement key: equal snapshots mean no row changed. */
-  async function measurementRows(): Promise<unknown[]> {
-    const curves = await ctx.handle.db
-      .selectFrom('curve_day')
-      .select(['prm', 'day', 'quantity', 'stage', 'stored_at', 'superseded_at'])
-      .orderBy('prm')
-      .orderBy('day')
-      .orderBy('quantity')
-      .orderBy('stage')
-      .orderBy('stored_at')
-      .execute();
-    const readings = await ctx.handle.db
-      .selectFrom('index_reading')
-      .select(['prm', 'day', 'register', 'stored_at', 'superseded_at'])
-      .orderBy('prm')
-      .orderBy('day')
-      .orderBy('register')
-      .orderBy('stored_at')
-      .execute();
-    return [...curves, ...readings];
-  }
+  const measurementRows = () => storedVersions(ctx.handle.db);
 
   /**
    * Posts the body to the real server over a socket, expects a refusal, and checks that the server still

@@ -6,12 +6,12 @@ import { after, before, it } from 'node:test';
 import { r63Json } from '../../src/bench/r6x-sample-files.js';
 import { MeasurementRepository } from '../../src/db/measurement.repository.js';
 import { PrmRepository, type PrmRecord } from '../../src/db/prm.repository.js';
-import { AppError } from '../../src/domain/app-error.js';
 import { generatePrmDay } from '../../src/meterdata/generator.js';
 import { DEFAULT_IMPORT_LIMITS } from '../../src/meterdata/import/import-limits.js';
 import { importMeasurementFile } from '../../src/meterdata/import/measurement-import.js';
 import { importRegistryCsv } from '../../src/registry/registry-import.js';
 import { describeEachEngine } from '../support/databases.js';
+import { rejection } from '../support/measurement-snapshot.js';
 import { registryCsv } from '../support/registry-fixtures.js';
 
 const NOW = new Date('2026-04-01T08:00:00Z');
@@ -21,16 +21,6 @@ const DAY = '2026-01-07';
 const NEXT_DAY = '2026-01-08';
 const dir = mkdtempSync(path.join(tmpdir(), 'publiwatt-json-limits-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  assert.fail('the import was accepted');
-}
 
 /** `text` with its first occurrence of `search` replaced, which must exist. */
 function replaceOnce(text: string, search: string, replacement: string): string {

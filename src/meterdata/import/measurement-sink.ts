@@ -269,6 +269,8 @@ export class MeasurementSink {
   private recipient: { siren: string; entrepriseId: number } | undefined;
   /** PRMs already reported as not the recipient's. */
   private readonly foreign = new Set<string>();
+  /** Instants of the window timestamps met so far (undefined: not a local timestamp). */
+  private readonly windowInstants = new Map<string, number | undefined>();
   private summary = { curvePoints: 0, indexReadings: 0, curveDaysChanged: 0, indexReadingsChanged: 0 };
 
   /** Category the file announces (codeFlux R63A/R64B …), checked against each PRM. */
@@ -340,7 +342,13 @@ export class MeasurementSink {
    */
   headerTimestamp(value: Scalar, where: string): number | undefined {
     const timestamp = text(value) ?? '';
-    const instant = localTimestampInstant(timestamp);
+    let instant = this.windowInstants.get(timestamp);
+    if (instant === undefined && !this.windowInstants.has(timestamp)) {
+      // A CSV file may give each PRM-day a window of its own: the calendar is asked once per text.
+      if (this.windowInstants.size >= 10_000) this.windowInstants.clear();
+      instant = localTimestampInstant(timestamp);
+      this.windowInstants.set(detach(timestamp), instant);
+    }
     if (instant === undefined) {
       this.error(where, `"${timestamp}" is not a local timestamp AAAA-MM-JJ hh:mm:ss`);
       return undefined;
