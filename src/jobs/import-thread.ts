@@ -102,7 +102,11 @@ export class ImportThread implements ImportExecutor {
   private readonly pending = new Map<number, Pending>();
   private lastId = 0;
 
-  constructor(private readonly database: DatabaseHandle) {}
+  constructor(
+    private readonly database: DatabaseHandle,
+    /** Heap of the thread, in MB (tests make it small to see a thread run out of memory). */
+    private readonly heapMb = IMPORT_THREAD_HEAP_MB,
+  ) {}
 
   private get inProcess(): boolean {
     return this.database.url.engine === 'sqlite' && this.database.url.file === ':memory:';
@@ -147,7 +151,7 @@ export class ImportThread implements ImportExecutor {
 
   private start(): Worker {
     const worker = startModuleWorker(import.meta.url, 'import.worker', {
-      resourceLimits: { maxOldGenerationSizeMb: IMPORT_THREAD_HEAP_MB },
+      resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
     });
     worker.unref();
     worker.postMessage({ type: 'open', url: this.database.url } satisfies ToImportThread);
@@ -168,7 +172,7 @@ export class ImportThread implements ImportExecutor {
           outOfMemory
             ? new AppError(
                 'IMPORT_REJECTED',
-                `the file needs more than the ${IMPORT_THREAD_HEAP_MB} MB an import may use`,
+                `the file needs more than the ${this.heapMb} MB an import may use`,
                 { file: 'import', count: 1 },
               )
             : error,
