@@ -60,6 +60,17 @@ function toRecord(row: PrmRow): PrmRecord {
   };
 }
 
+/** Items of rows keyed by PRM, grouped by PRM in the rows' order. */
+function groupByPrm<R extends { prm: string }, T>(rows: readonly R[], item: (row: R) => T): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = groups.get(row.prm);
+    if (list) list.push(item(row));
+    else groups.set(row.prm, [item(row)]);
+  }
+  return groups;
+}
+
 /** The `prm` row of a new PRM. */
 function prmRow(record: PrmRecord, now: Date) {
   return {
@@ -117,42 +128,12 @@ export class PrmRepository {
       .orderBy('a.prm')
       .orderBy('a.start_date')
       .execute();
-    const attachments = new Map<string, EntrepriseAttachment[]>();
-    for (const row of rows) {
-      const attachment = {
-        siren: row.siren,
-        entrepriseId: row.entreprise_id,
-        startDate: row.start_date,
-        endDate: row.end_date,
-      };
-      const list = attachments.get(row.prm);
-      if (list) list.push(attachment);
-      else attachments.set(row.prm, [attachment]);
-    }
-    return attachments;
-  }
-
-  /** Curve-collection periods of several PRMs, by PRM, each list in start order. */
-  async collectionPeriodsOfMany(
-    prms: readonly string[],
-  ): Promise<Map<string, Array<{ startDate: string; endDate: string | null }>>> {
-    const periods = new Map<string, Array<{ startDate: string; endDate: string | null }>>();
-    for (let i = 0; i < prms.length; i += 500) {
-      const rows = await this.db
-        .selectFrom('prm_curve_collection')
-        .select(['prm', 'start_date', 'end_date'])
-        .where('prm', 'in', prms.slice(i, i + 500))
-        .orderBy('prm')
-        .orderBy('start_date')
-        .execute();
-      for (const row of rows) {
-        const list = periods.get(row.prm);
-        const period = { startDate: row.start_date, endDate: row.end_date };
-        if (list) list.push(period);
-        else periods.set(row.prm, [period]);
-      }
-    }
-    return periods;
+    return groupByPrm(rows, (row): EntrepriseAttachment => ({
+      siren: row.siren,
+      entrepriseId: row.entreprise_id,
+      startDate: row.start_date,
+      endDate: row.end_date,
+    }));
   }
 
   /** The stored record of each PRM found among `prms`. */
@@ -196,20 +177,13 @@ export class PrmRepository {
           .orderBy('start_date')
           .execute(),
     );
-    const attachments = new Map<string, Attachment[]>();
-    for (const row of rows) {
-      const attachment = {
-        id: row.id,
-        prm: row.prm,
-        siren: row.siren,
-        startDate: row.start_date,
-        endDate: row.end_date,
-      };
-      const list = attachments.get(row.prm);
-      if (list) list.push(attachment);
-      else attachments.set(row.prm, [attachment]);
-    }
-    return attachments;
+    return groupByPrm(rows, (row): Attachment => ({
+      id: row.id,
+      prm: row.prm,
+      siren: row.siren,
+      startDate: row.start_date,
+      endDate: row.end_date,
+    }));
   }
 
   /** Curve-collection periods of several PRMs, by PRM (PRMs without any left out), each list in start order. */
@@ -237,14 +211,7 @@ export class PrmRepository {
           .orderBy('start_date')
           .execute(),
     );
-    const periods = new Map<string, Array<{ startDate: string; endDate: string | null }>>();
-    for (const row of rows) {
-      const period = { startDate: row.start_date, endDate: row.end_date };
-      const list = periods.get(row.prm);
-      if (list) list.push(period);
-      else periods.set(row.prm, [period]);
-    }
-    return periods;
+    return groupByPrm(rows, (row) => ({ startDate: row.start_date, endDate: row.end_date }));
   }
 
   /**

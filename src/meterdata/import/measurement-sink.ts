@@ -437,7 +437,7 @@ export class MeasurementSink {
     if (known === undefined) {
       if (/^\d{14}$/.test(id)) {
         const records = await this.prmRepo.findFrom(id, PRM_LOAD_AHEAD);
-        const periods = await this.prmRepo.collectionPeriodsOfMany(
+        const periods = await this.prmRepo.collectionPeriodsByPrm(
           records.filter((r) => r.category === 'B').map((r) => r.prm),
         );
         // The batch is a range of PRMs in order: their attachments come in one query.
