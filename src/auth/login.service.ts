@@ -5,6 +5,7 @@ import { LoginThrottleRepository } from '../db/login-throttle.repository.js';
 import { SessionRepository } from '../db/session.repository.js';
 import { UserRepository, type UserRecord } from '../db/user.repository.js';
 import { hashPassword, verifyPassword } from './password.js';
+import { checkPasswordStrength } from './password-policy.js';
 import { issueSecret } from './secret-token.js';
 
 /** Consecutive failed logins of one e-mail address that lock it. */
@@ -13,7 +14,6 @@ export const LOCKOUT_THRESHOLD = 5;
 export const LOCKOUT_DURATION_MS = 15 * 60 * 1000;
 /** Absolute lifetime of a portal session. */
 export const SESSION_DURATION_MS = 8 * 60 * 60 * 1000;
-export const MIN_PASSWORD_LENGTH = 12;
 
 let dummyHash: Promise<string> | undefined;
 
@@ -21,14 +21,6 @@ let dummyHash: Promise<string> | undefined;
 function burnTime(password: string): Promise<boolean> {
   dummyHash ??= hashPassword('publiwatt-unknown-account');
   return dummyHash.then((hash) => verifyPassword(hash, password));
-}
-
-export function checkPasswordStrength(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new AppError('WEAK_PASSWORD', `a password needs at least ${MIN_PASSWORD_LENGTH} characters`, {
-      min: MIN_PASSWORD_LENGTH,
-    });
-  }
 }
 
 /**

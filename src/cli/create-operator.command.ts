@@ -5,7 +5,7 @@ import { AppError } from '../domain/app-error.js';
 import { ApiTokenRepository } from '../db/api-token.repository.js';
 import { AuditRepository } from '../db/audit.repository.js';
 import { OperatorRepository } from '../db/operator.repository.js';
-import { MIN_PASSWORD_LENGTH } from '../auth/login.service.js';
+import { MIN_PASSWORD_LENGTH } from '../auth/password-policy.js';
 import { openContext } from './context.js';
 
 /** Prefix of operator tokens (customer tokens start with `pw_`). */

@@ -13,7 +13,7 @@ import { EntrepriseRepository } from '../db/entreprise.repository.js';
 import { InvitationRepository } from '../db/invitation.repository.js';
 import { SessionRepository } from '../db/session.repository.js';
 import { UserRepository, type UserRecord } from '../db/user.repository.js';
-import { checkPasswordStrength } from '../auth/login.service.js';
+import { checkPasswordStrength } from '../auth/password-policy.js';
 import { hashPassword } from '../auth/password.js';
 import { hashSecret, issueSecret } from '../auth/secret-token.js';
 import type { Mailer } from '../notification/mailer.js';
