@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } f
 import path from 'node:path';
 import { AppError } from './domain/app-error.js';
 import type { ImportLimits } from './meterdata/import/import-limits.js';
+import { parseTrustedProxies, type TrustedProxies } from './web/trusted-proxies.js';
 
 export type DatabaseUrl = { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string };
 
@@ -22,6 +23,8 @@ export interface Config {
    * `PUBLIWATT_IMPORT_MAX_ZIP_RATIO`); the others keep `DEFAULT_IMPORT_LIMITS`.
    */
   importLimits?: Partial<ImportLimits>;
+  /** Proxies whose `X-Forwarded-For` tells the client's address (`PUBLIWATT_TRUSTED_PROXIES`); unset: none. */
+  trustedProxies?: TrustedProxies;
 }
 
 function invalid(variable: string, reason: string): AppError {
@@ -128,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
     throw invalid('PUBLIWATT_PUBLIC_URL', `"${publicUrl}" must look like https://portal.example`);
   }
   const importLimits = importLimitsFromEnv(env);
+  const trustedProxies = parseTrustedProxies(env.PUBLIWATT_TRUSTED_PROXIES);
   let masterKey: Buffer;
   let masterKeySource: Config['masterKeySource'];
   if (env.PUBLIWATT_MASTER_KEY) {
@@ -138,7 +142,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
     masterKey = loaded.key;
     masterKeySource = loaded.source;
   }
-  return { database, dataDir, masterKey, masterKeySource, smtpUrl, port, publicUrl, importLimits };
+  return {
+    database,
+    dataDir,
+    masterKey,
+    masterKeySource,
+    smtpUrl,
+    port,
+    publicUrl,
+    importLimits,
+    trustedProxies,
+  };
 }
 
 /** Base URL of the portal in e-mailed links: `PUBLIWATT_PUBLIC_URL`, else `http://localhost:<port>`. */

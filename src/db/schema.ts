@@ -261,8 +261,11 @@ export interface ApiTokenTable {
 }
 
 export interface LoginThrottleTable {
-  email: string;
+  /** `account:<e-mail>`, `device:<id>` or `reauth:<user id>`. */
+  subject: string;
+  /** Attempts not proven right since the count last started (while locked, attempts refused too). */
   failures: number;
+  /** The last attempt counted. */
   last_failure_at: string;
   locked_until: string | null;
 }

@@ -13,6 +13,8 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { authenticate } from '../auth/authenticator.js';
+import { DeviceTokens } from '../auth/device-tokens.js';
+import { LoginService } from '../auth/login.service.js';
 import type { Clock } from '../clock.js';
 import { publicUrlOf, type Config } from '../config.js';
 import type { DatabaseHandle } from '../db/database.js';
@@ -29,6 +31,7 @@ import { API_ROUTE_MODULES } from './api/index.js';
 import { csrfBindingOf } from './csrf-binding.js';
 import { frenchMessage } from './error-messages.js';
 import './guards.js';
+import { trustProxyOption } from './trusted-proxies.js';
 import { inputErrorsOf, type InputError, type InputLocation } from './validation-errors.js';
 import { registerAssetRoutes } from './routes/assets.route.js';
 import { registerChannelConfirmationRoute } from './routes/channel-confirmation.route.js';
@@ -137,7 +140,9 @@ function schemaViolationsOf(error: unknown, request: FastifyRequest): InputError
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    trustProxy: true,
+    // No proxy is trusted unless configured: otherwise a client could choose the address that rate
+    // limits count by writing its own X-Forwarded-For.
+    trustProxy: trustProxyOption(deps.config.trustedProxies),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -229,6 +234,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     mailer: deps.mailer,
     notifier: deps.notifier,
   });
+  const logins = new LoginService(deps.database.db, new DeviceTokens(deps.config.masterKey));
   const imports = new ImportThread(deps.database);
   app.addHook('onClose', () => imports.close());
   const context: ApiContext = {
@@ -238,6 +244,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     notifier: delivery.notifier,
     channels: deps.channels ?? new StoredSubscriptionChannels(deps.database.db),
     sessionCookie: SESSION_COOKIE,
+    logins,
     delivery,
     uploadLimitBytes: deps.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES,
     imports,
@@ -264,6 +271,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     publication: new PublicationSettingsService(context.db, deps.clock),
     subscriptionChannels: context.channels,
     sessionCookie: SESSION_COOKIE,
+    logins,
     portalUrl: deps.portalUrl ?? publicUrlOf(deps.config),
     archive: context.publication.archive,
   };

@@ -48,7 +48,7 @@ export interface TestServer {
 export async function startTestServer(
   handle: DatabaseHandle,
   start = '2026-03-02T09:00:00Z',
-  options: Pick<ServerDeps, 'uploadLimitBytes'> = {},
+  options: Pick<ServerDeps, 'uploadLimitBytes'> & { config?: Partial<Config> } = {},
 ): Promise<TestServer> {
   const clock = new FakeClock(start);
   const mailer = new RecordingMailer();
@@ -60,6 +60,7 @@ export async function startTestServer(
     masterKeySource: 'env',
     smtpUrl: undefined,
     port: 0,
+    ...options.config,
   };
   const logger = pino({ level: 'silent' });
   const publication = createPublicationEngine({ config, database: handle, clock, logger, notifier });
@@ -71,7 +72,7 @@ export async function startTestServer(
     mailer,
     notifier,
     publication,
-    ...options,
+    ...(options.uploadLimitBytes !== undefined ? { uploadLimitBytes: options.uploadLimitBytes } : {}),
   });
   await app.ready();
   return { app, clock, mailer, notifier, publication };

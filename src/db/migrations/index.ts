@@ -7,6 +7,7 @@ import * as m0004 from './0004-channels-delivery.js';
 import * as m0005 from './0005-publications.js';
 import * as m0006 from './0006-measurement-versions.js';
 import * as m0007 from './0007-publication-prm-unchecked.js';
+import * as m0008 from './0008-throttle-subject.js';
 
 /**
  * Numbered migrations, applied in order on both engines. Never edit one that has landed: add the next.
@@ -22,4 +23,5 @@ export const MIGRATIONS: ReadonlyArray<
   ['0005-publications', m0005.up],
   ['0006-measurement-versions', m0006.up],
   ['0007-publication-prm-unchecked', m0007.up],
+  ['0008-throttle-subject', m0008.up],
 ];

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { LoginService } from '../../auth/login.service.js';
 import type { Clock } from '../../clock.js';
 import type { Db, Engine } from '../../db/database.js';
 import type { PublicationEngine } from '../../publication/publication-engine.js';
@@ -20,6 +21,8 @@ export interface ApiContext {
   channels: SubscriptionChannelLookup;
   /** Names the session cookie and signs CSRF tokens to the session. */
   sessionCookie: string;
+  /** Logins, logouts and password confirmations, with their lock-out. */
+  logins: LoginService;
   /** The database engine, for repositories whose SQL differs (leases). */
   engine: Engine;
   /** The archive and the publication runs (downloads, rebuilds). */

@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { LoginService } from '../../auth/login.service.js';
 import { hashSecret } from '../../auth/secret-token.js';
 import { AppError } from '../../domain/app-error.js';
 import { UserManagementService } from '../../users/user-management.service.js';
@@ -11,6 +10,18 @@ import { AUTH_ERRORS, ErrorBody, UserView, userView } from './api-schemas.js';
 
 /** Login attempts per client address and minute, on top of the per-account lock-out. */
 export const LOGIN_RATE_LIMIT = { max: 20, timeWindow: '1 minute' } as const;
+
+/** The device token of the browser's last successful login (see `DeviceTokens`). */
+export const DEVICE_COOKIE = 'publiwatt_device';
+const DEVICE_TOKEN_LIFETIME_MS = 180 * 24 * 60 * 60 * 1000;
+
+/** Sets the device token cookie after a successful login: HttpOnly, scoped to the login routes. */
+export function setDeviceCookie(reply: FastifyReply, token: string, now: Date): void {
+  reply.setCookie(DEVICE_COOKIE, token, {
+    ...sessionCookieOptions(new Date(now.getTime() + DEVICE_TOKEN_LIFETIME_MS)),
+    sameSite: 'strict',
+  });
+}
 
 export function sessionCookieOptions(expires?: Date) {
   return {
@@ -39,7 +50,7 @@ const Me = Type.Object({
 });
 
 export const authRoutes: ApiRouteModule = (app, ctx) => {
-  const logins = new LoginService(ctx.db);
+  const logins = ctx.logins;
 
   app.post(
     '/auth/login',
@@ -64,8 +75,15 @@ export const authRoutes: ApiRouteModule = (app, ctx) => {
       },
     },
     async (request, reply) => {
-      const session = await logins.login(request.body.email, request.body.password, ctx.clock.now());
+      const now = ctx.clock.now();
+      const session = await logins.login(
+        request.body.email,
+        request.body.password,
+        now,
+        request.cookies[DEVICE_COOKIE],
+      );
       reply.setCookie(ctx.sessionCookie, session.sessionId, sessionCookieOptions(session.expiresAt));
+      setDeviceCookie(reply, session.device, now);
       const csrfToken = reply.generateCsrf({ userInfo: hashSecret(session.sessionId) });
       return { user: userView(session.user), csrfToken, expiresAt: session.expiresAt.toISOString() };
     },
@@ -120,6 +138,7 @@ export const authRoutes: ApiRouteModule = (app, ctx) => {
   app.post(
     '/auth/password',
     {
+      config: { rateLimit: LOGIN_RATE_LIMIT },
       schema: {
         tags: ['auth'],
         summary: "Change one's own password (ends the other sessions)",
@@ -127,7 +146,7 @@ export const authRoutes: ApiRouteModule = (app, ctx) => {
           currentPassword: Type.String({ maxLength: 1024 }),
           newPassword: Type.String({ maxLength: 1024 }),
         }),
-        response: { 204: Type.Null(), 400: ErrorBody, ...AUTH_ERRORS },
+        response: { 204: Type.Null(), 400: ErrorBody, 429: ErrorBody, ...AUTH_ERRORS },
       },
     },
     async (request, reply) => {

@@ -1,5 +1,4 @@
 import { Type } from '@sinclair/typebox';
-import { verifyPassword } from '../../auth/password.js';
 import type { KeyMetadata } from '../../delivery/encryption-key.service.js';
 import { currentUser } from '../guards.js';
 import { serviceActorOf } from '../service-actor-of.js';
@@ -87,7 +86,7 @@ export const encryptionKeyRoutes: ApiRouteModule = (app, ctx) => {
       const user = currentUser(request, 'GESTION_SERVICES_DONNEES');
       const revealed = await keys.reveal(serviceActorOf(user), {
         password: request.body.password,
-        verifyPassword: (password) => verifyPassword(user.passwordHash, password),
+        verifyPassword: (password) => ctx.logins.confirmPassword(user, password, ctx.clock.now()),
         ...(request.body.version !== undefined ? { version: request.body.version } : {}),
       });
       return { version: revealed.version, key: revealed.hex };

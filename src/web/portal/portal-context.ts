@@ -1,3 +1,4 @@
+import type { LoginService } from '../../auth/login.service.js';
 import type { Clock } from '../../clock.js';
 import type { DatabaseHandle, Db } from '../../db/database.js';
 import type { ChannelService } from '../../delivery/channel.service.js';
@@ -22,6 +23,8 @@ export interface PortalContext {
   /** Channels of each subscription, for the grid. */
   subscriptionChannels: SubscriptionChannelLookup;
   sessionCookie: string;
+  /** Logins, logouts and password confirmations, with their lock-out. */
+  logins: LoginService;
   /** Base URL of the portal, for invitation links. */
   portalUrl: string;
   /** The archive of published files (flux search downloads). */

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { verifyPassword } from '../../../auth/password.js';
 import { CustomerKeyRepository } from '../../../db/customer-key.repository.js';
 import { AppError } from '../../../domain/app-error.js';
 import type { ChannelView, ServerChannelInput } from '../../../delivery/channel.service.js';
@@ -479,12 +478,13 @@ export function registerChannelsPage(app: FastifyInstance, ctx: PortalContext): 
       try {
         const revealed = await ctx.keys.reveal(caller.actor, {
           password: field(formOf(request), 'password'),
-          verifyPassword: (password) => verifyPassword(caller.user.passwordHash, password),
+          verifyPassword: (password) => ctx.logins.confirmPassword(caller.user, password, ctx.clock.now()),
         });
         return renderChannels(ctx, caller, reply, { revealed });
       } catch (error) {
-        const appError = formError(error, ['PASSWORD_CONFIRMATION_FAILED']);
-        return renderChannels(ctx, caller, reply, { error: appError, status: 403 });
+        const appError = formError(error, ['PASSWORD_CONFIRMATION_FAILED', 'RATE_LIMITED']);
+        const status = appError.code === 'RATE_LIMITED' ? 429 : 403;
+        return renderChannels(ctx, caller, reply, { error: appError, status });
       }
     }),
   );

@@ -1,7 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { LoginService } from '../../../auth/login.service.js';
 import { UserManagementService } from '../../../users/user-management.service.js';
-import { LOGIN_RATE_LIMIT, csrfTokenFor, sessionCookieOptions } from '../../api/auth.routes.js';
+import {
+  DEVICE_COOKIE,
+  LOGIN_RATE_LIMIT,
+  csrfTokenFor,
+  sessionCookieOptions,
+  setDeviceCookie,
+} from '../../api/auth.routes.js';
 import { frenchMessage } from '../../error-messages.js';
 import { Alert } from '../components.js';
 import type { PortalContext } from '../portal-context.js';
@@ -125,7 +130,7 @@ function AccountForm(props: { csrf: string; error?: string; done?: boolean }): J
  * no session, checked before anything else; after login the user lands on the portal's home page.
  */
 export function registerLoginPages(app: FastifyInstance, ctx: PortalContext): void {
-  const logins = new LoginService(ctx.db);
+  const logins = ctx.logins;
 
   app.get('/login', { schema: { hide: true } }, (request, reply) => {
     if (request.principal?.kind === 'user') return reply.redirect('/portail', 303);
@@ -143,8 +148,15 @@ export function registerLoginPages(app: FastifyInstance, ctx: PortalContext): vo
       const body = formOf(request);
       const email = field(body, 'email');
       try {
-        const session = await logins.login(email, field(body, 'password'), ctx.clock.now());
+        const now = ctx.clock.now();
+        const session = await logins.login(
+          email,
+          field(body, 'password'),
+          now,
+          request.cookies[DEVICE_COOKIE],
+        );
         reply.setCookie(ctx.sessionCookie, session.sessionId, sessionCookieOptions(session.expiresAt));
+        setDeviceCookie(reply, session.device, now);
         return reply.redirect('/portail', 303);
       } catch (error) {
         const appError = formError(error, ['INVALID_CREDENTIALS', 'ACCOUNT_LOCKED']);
@@ -261,7 +273,7 @@ export function registerLoginPages(app: FastifyInstance, ctx: PortalContext): vo
         );
         return reply.redirect('/portail/compte?ok=1', 303);
       } catch (error) {
-        const appError = formError(error, ['INVALID_CREDENTIALS', 'WEAK_PASSWORD']);
+        const appError = formError(error, ['INVALID_CREDENTIALS', 'WEAK_PASSWORD', 'RATE_LIMITED']);
         return sendPage(
           reply,
           {
