@@ -37,6 +37,12 @@ export function openDatabase(url: DatabaseUrl, options: { poolSize?: number } = 
   // An idle connection closed by the server (restart, admin command) must not crash the process:
   // the pool drops it and opens a new one on the next query.
   pool.on('error', (error) => process.emitWarning(`PostgreSQL idle connection lost: ${error.message}`));
+  // A connection lost while checked out (a transaction holds it, a cursor reads) emits its error on the
+  // client, which pg-pool only watches while idle: without a listener that event kills the process. The
+  // query in flight, or the next one, fails instead; released, the broken client leaves the pool.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => process.emitWarning(`PostgreSQL connection lost: ${error.message}`));
+  });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return { db, engine: 'postgres', url, destroy: () => db.destroy() };
 }
