@@ -6,6 +6,7 @@ import { ApiTokenRepository } from '../db/api-token.repository.js';
 import { SessionRepository } from '../db/session.repository.js';
 import { UserRepository, type UserRecord } from '../db/user.repository.js';
 import { hashPassword, verifyPassword } from './password.js';
+import { passwordContextOf } from './password-context.js';
 import { checkPasswordStrength } from './password-policy.js';
 import type { DeviceTokens } from './device-tokens.js';
 import { issueSecret } from './secret-token.js';
@@ -137,7 +138,7 @@ export class LoginService {
     if (!(await this.confirmPassword(user, current, now))) {
       throw new AppError('INVALID_CREDENTIALS', 'the current password is wrong');
     }
-    checkPasswordStrength(next);
+    checkPasswordStrength(next, await passwordContextOf(this.db, user));
     const hash = await hashPassword(next);
     await this.db.transaction().execute(async (trx) => {
       await new UserRepository(trx).setPasswordHash(user.id, hash);

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { hashPassword } from '../auth/password.js';
 import { issueSecret } from '../auth/secret-token.js';
-import { AppError } from '../domain/app-error.js';
+import { normalizeEmailAddress } from '../domain/email-address.js';
 import { ApiTokenRepository } from '../db/api-token.repository.js';
 import { AuditRepository } from '../db/audit.repository.js';
 import { OperatorRepository } from '../db/operator.repository.js';
-import { MIN_PASSWORD_LENGTH } from '../auth/password-policy.js';
+import { checkPasswordStrength, MIN_PASSWORD_LENGTH } from '../auth/password-policy.js';
 import { openContext } from './context.js';
 
 /** Prefix of operator tokens (customer tokens start with `pw_`). */
@@ -30,25 +30,15 @@ export function registerCreateOperatorCommand(program: Command): void {
     .option('--token-name <name>', 'label of the token', 'create-operator')
     .option(
       '--password-stdin',
-      `also set a password (at least ${MIN_PASSWORD_LENGTH} characters) read from stdin`,
+      `also set a password read from stdin (at least ${MIN_PASSWORD_LENGTH} characters, hard to guess, ` +
+        'not built from the e-mail address)',
     )
     .action(async (emailInput: string, options: { tokenName: string; passwordStdin?: boolean }) => {
-      const email = emailInput.trim().toLowerCase();
-      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
-        throw new AppError('INVALID_INPUT', `"${emailInput}" is not an e-mail address`);
-      }
+      const email = normalizeEmailAddress(emailInput);
       let passwordHash: string | null = null;
       if (options.passwordStdin) {
         const password = await readStdin();
-        if (password.length < MIN_PASSWORD_LENGTH) {
-          throw new AppError(
-            'WEAK_PASSWORD',
-            `the password needs at least ${MIN_PASSWORD_LENGTH} characters`,
-            {
-              min: MIN_PASSWORD_LENGTH,
-            },
-          );
-        }
+        checkPasswordStrength(password, { email });
         passwordHash = await hashPassword(password);
       }
       const { database, clock } = await openContext({ quiet: true });

@@ -17,6 +17,18 @@ export class InvitationRepository {
       .execute();
   }
 
+  /** The user of a live invitation (unused, not expired), without using it. */
+  async findLive(tokenHash: string, now: Date): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('user_invitation')
+      .select('user_id')
+      .where('token_hash', '=', tokenHash)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now.toISOString())
+      .executeTakeFirst();
+    return row?.user_id;
+  }
+
   /** Marks a live invitation used and returns its user, or undefined when invalid, expired or used. */
   async consume(tokenHash: string, now: Date): Promise<number | undefined> {
     const row = await this.db

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Habilitation } from '../domain/habilitations.js';
 import type { Db } from './database.js';
 
@@ -90,6 +91,28 @@ export class UserRepository {
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
+  }
+
+  /**
+   * Takes the next user id without keeping a user: a placeholder row inserted and deleted in the
+   * caller's transaction. Ids are never reused (AUTOINCREMENT on SQLite, an identity on PostgreSQL), so
+   * the id returned will never name anybody.
+   */
+  async reserveId(entrepriseId: number, now: Date): Promise<number> {
+    const id = await this.insert(
+      {
+        entrepriseId,
+        email: `reserved-${randomUUID()}@invalid`,
+        displayName: '',
+        passwordHash: '!',
+        habilitations: [],
+        sirenPerimeter: [],
+        active: false,
+      },
+      now,
+    );
+    await this.db.deleteFrom('app_user').where('id', '=', id).execute();
+    return id;
   }
 
   async find(id: number): Promise<UserRecord | undefined> {

@@ -8,9 +8,10 @@ import {
   type DeliveryListing,
   type DeliveryRow,
 } from '../db/delivery.repository.js';
+import { PublicationRepository } from '../db/publication.repository.js';
 import { SubscriptionChannelRepository } from '../db/subscription-channel.repository.js';
 import { AppError } from '../domain/app-error.js';
-import { requireDataManager, type ServiceActor } from '../domain/service-actor.js';
+import { actorReachesSiren, requireDataManager, type ServiceActor } from '../domain/service-actor.js';
 
 /**
  * Creating and reading delivery rows. The publication runner calls `scheduleForPublication` once a
@@ -45,13 +46,21 @@ export class DeliveryService {
 
   /**
    * Re-sends an archived publication to one active channel of the actor's entreprise: a new row, the
-   * original stays as it was. The caller has checked that the publication belongs to the entreprise.
+   * original stays as it was. A publication of another entreprise, or of a SIREN outside the actor's
+   * perimeter, is NOT_FOUND; so is any id without an archive row for an actor limited to some SIRENs.
+   * For the others such an id is the caller's to check: the delivery module also runs on bare ids,
+   * its files coming from a `PublicationFileSource`.
    */
   async resend(
     actor: ServiceActor,
     input: { publicationId: number; channelId: number },
   ): Promise<DeliveryRow> {
     requireDataManager(actor);
+    const publication = await new PublicationRepository(this.handle.db).find(input.publicationId);
+    const reachable = publication
+      ? publication.entrepriseId === actor.entrepriseId && actorReachesSiren(actor, publication.siren)
+      : (actor.sirenPerimeter ?? null) === null;
+    if (!reachable) throw new AppError('NOT_FOUND', `publication ${input.publicationId} not found`);
     const channel = await new ChannelRepository(this.handle.db).findInEntreprise(
       actor.entrepriseId,
       input.channelId,
@@ -96,20 +105,24 @@ export class DeliveryService {
     return rows.filter((row) => row.entreprise_id === actor.entrepriseId);
   }
 
-  /** The entreprise's deliveries with their channel, newest first. */
+  /** The deliveries of the entreprise's publications within the actor's perimeter, newest first. */
   async search(
     actor: ServiceActor,
     filter: Omit<DeliveryFilter, 'entrepriseId' | 'id'> = {},
   ): Promise<DeliveryListing[]> {
-    return new DeliveryRepository(this.handle).search({ ...filter, entrepriseId: actor.entrepriseId });
+    return new DeliveryRepository(this.handle).search({
+      ...filter,
+      entrepriseId: actor.entrepriseId,
+      sirens: filter.sirens ?? actor.sirenPerimeter ?? undefined,
+    });
   }
 
-  /** One delivery of the entreprise (NOT_FOUND for another entreprise's). */
+  /** One delivery of the entreprise within the actor's perimeter (NOT_FOUND for any other). */
   async get(actor: ServiceActor, id: number, sirens?: readonly string[]): Promise<DeliveryListing> {
     const [row] = await new DeliveryRepository(this.handle).search({
       entrepriseId: actor.entrepriseId,
       id,
-      sirens,
+      sirens: sirens ?? actor.sirenPerimeter ?? undefined,
     });
     if (!row) throw new AppError('NOT_FOUND', `delivery ${id} not found`);
     return row;

@@ -91,6 +91,30 @@ describe('habilitation rules', () => {
     );
   });
 
+  it('answers a user outside a limited manager perimeter as unknown, whatever the change', () => {
+    const restricted = { ...admin, id: 5, sirenPerimeter: ['356000000'] };
+    const otherSiren = { ...reader, id: 6, sirenPerimeter: ['552100554'] };
+    const bothSirens = { ...reader, id: 7, sirenPerimeter: ['356000000', '552100554'] };
+    const users = [...all, restricted, otherSiren, bothSirens];
+    for (const target of [admin, services, otherSiren, bothSirens]) {
+      assert.equal(
+        codeOf(() => checkRightsChange(restricted, target, { active: false }, users)),
+        'NOT_FOUND',
+      );
+      assert.equal(
+        codeOf(() =>
+          checkRightsChange(restricted, target, { habilitations: ['GESTION_UTILISATEURS'] }, users),
+        ),
+        'NOT_FOUND',
+      );
+    }
+    assert.doesNotThrow(() => checkRightsChange(restricted, reader, { active: false }, users), 'within');
+    assert.doesNotThrow(
+      () => checkRightsChange(admin, otherSiren, { active: false }, users),
+      'full perimeter',
+    );
+  });
+
   it('never removes or deactivates the last active GESTION_UTILISATEURS', () => {
     assert.equal(
       codeOf(() => checkRightsChange(admin, admin, { habilitations: ['CONSULTATION'] }, all)),

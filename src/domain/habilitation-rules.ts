@@ -46,7 +46,11 @@ export function checkGrantablePerimeter(
   }
 }
 
-function perimeterWithin(inner: readonly string[] | null, outer: readonly string[] | null): boolean {
+/**
+ * Whether a perimeter lies within another (null = every SIREN of the entreprise). A full perimeter is
+ * within no limited one, even one that lists every SIREN today: the entreprise may get more.
+ */
+export function perimeterWithin(inner: readonly string[] | null, outer: readonly string[] | null): boolean {
   if (outer === null) return true;
   if (inner === null) return false;
   return inner.every((siren) => outer.includes(siren));
@@ -55,8 +59,9 @@ function perimeterWithin(inner: readonly string[] | null, outer: readonly string
 /**
  * Checks a change of a user's rights by `actor` (both of one entreprise; `users` is every user of it):
  * only GESTION_UTILISATEURS manages users (and so only it grants or revokes GESTION_SERVICES_DONNEES);
- * nobody widens their own habilitations or perimeter; nobody grants a perimeter beyond their own;
- * the last active GESTION_UTILISATEURS is never removed nor deactivated.
+ * a manager reaches only users whose perimeter lies within its own (any other is NOT_FOUND, as if it
+ * did not exist); nobody widens their own habilitations or perimeter; nobody grants a perimeter beyond
+ * their own; the last active GESTION_UTILISATEURS is never removed nor deactivated.
  */
 export function checkRightsChange(
   actor: RightsHolder,
@@ -65,6 +70,9 @@ export function checkRightsChange(
   users: readonly RightsHolder[],
 ): void {
   requireHabilitation(actor.habilitations, 'GESTION_UTILISATEURS');
+  if (!perimeterWithin(target.sirenPerimeter, actor.sirenPerimeter)) {
+    throw new AppError('NOT_FOUND', `user ${target.id} is outside the perimeter of user ${actor.id}`);
+  }
   const nextHabilitations = change.habilitations ?? target.habilitations;
   const nextPerimeter = change.sirenPerimeter === undefined ? target.sirenPerimeter : change.sirenPerimeter;
   const nextActive = change.active ?? target.active;

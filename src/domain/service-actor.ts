@@ -10,6 +10,14 @@ export interface ServiceActor {
   label: string;
   entrepriseId: number;
   habilitations: readonly Habilitation[];
+  /** A user's SIREN perimeter; null or absent: every SIREN of the entreprise (operators, the system). */
+  sirenPerimeter?: readonly string[] | null;
+}
+
+/** Whether a SIREN of the actor's entreprise lies within the actor's perimeter. */
+export function actorReachesSiren(actor: ServiceActor, siren: string): boolean {
+  const perimeter = actor.sirenPerimeter ?? null;
+  return perimeter === null || perimeter.includes(siren);
 }
 
 /** Channels, keys and publication settings need GESTION_SERVICES_DONNEES (DESIGN.md "Users and habilitations"). */

@@ -49,8 +49,25 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
   PERIMETER_BEYOND_OWN: () => 'Vous ne pouvez pas attribuer un périmètre de SIREN plus large que le vôtre.',
   LAST_USER_MANAGER: () =>
     "Impossible : l'entreprise doit garder au moins un utilisateur actif habilité à la gestion des utilisateurs.",
-  EMAIL_TAKEN: (p) => `L'adresse e-mail ${p.email} est déjà utilisée.`,
-  WEAK_PASSWORD: (p) => `Le mot de passe doit compter au moins ${p.min} caractères.`,
+  EMAIL_TAKEN: (p) => `L'adresse e-mail ${p.email} est déjà celle d'un utilisateur de votre entreprise.`,
+  INVALID_EMAIL: (p) =>
+    p.reason === 'empty'
+      ? 'Le champ « Adresse e-mail » est obligatoire.'
+      : p.reason === 'several'
+        ? `Le champ « Adresse e-mail » doit contenir une seule adresse, or « ${p.value} » en contient plusieurs : créez un utilisateur par adresse.`
+        : p.reason === 'display-name'
+          ? `Le champ « Adresse e-mail » doit contenir l'adresse seule, sans nom ni chevrons : « ${p.value} » n'en est pas une (exemple : prenom.nom@entreprise.fr).`
+          : p.reason === 'too-long'
+            ? 'Le champ « Adresse e-mail » est trop long : une adresse compte au plus 254 caractères.'
+            : `Le champ « Adresse e-mail » est invalide : « ${p.value} » n'est pas une adresse de la forme prenom.nom@entreprise.fr, sans espace.`,
+  WEAK_PASSWORD: (p) =>
+    p.reason === 'too-short'
+      ? `Le mot de passe doit compter au moins ${p.min} caractères. Le plus simple : une phrase de plusieurs mots sans rapport entre eux, par exemple quatre mots séparés par des tirets.`
+      : (p.reason === 'personal'
+          ? "Ce mot de passe repose sur l'adresse e-mail, le nom ou l'entreprise du compte, que d'autres connaissent. "
+          : 'Ce mot de passe est trop facile à deviner. ') +
+        "Choisissez-en un plus long, par exemple une phrase de plusieurs mots sans rapport entre eux, sans reprendre l'adresse e-mail, le nom ou l'entreprise du compte." +
+        (p.advice === undefined ? '' : ` Conseil : ${p.advice}`),
   INVALID_INVITATION: () => "Le lien d'invitation est invalide, expiré ou déjà utilisé.",
   UNSUPPORTED_MEDIA_TYPE: (p) => `Type de contenu non accepté (attendu : ${p.expected}).`,
   INVALID_ENCRYPTION_KEY: () => 'La clé de chiffrement doit compter 64 caractères hexadécimaux.',

@@ -9,5 +9,6 @@ export function serviceActorOf(user: UserRecord): ServiceActor {
     label: user.email,
     entrepriseId: user.entrepriseId,
     habilitations: user.habilitations,
+    sirenPerimeter: user.sirenPerimeter,
   };
 }

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import type { InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { ChannelRepository } from '../../src/db/channel.repository.js';
 import { SubscriptionService } from '../../src/subscriptions/subscription.service.js';
 import { describeEachEngine } from '../support/databases.js';
 import { seedPublication } from '../support/publication-fixtures.js';
-import { prmNumber, seedEntreprise } from '../support/registry-fixtures.js';
+import { prmNumber, seedEntreprise, sirenNumber } from '../support/registry-fixtures.js';
 import { bearer, json, seedUser, startTestServer, TEST_PASSWORD, type TestServer } from '../support/web.js';
 
-/** What entreprise Y owns; X's user must never reach any of it. */
+/**
+ * What the caller must never reach: entreprise Y's objects (tenant pass), or the objects of a SIREN
+ * outside the caller's perimeter in its own entreprise (perimeter pass).
+ */
 interface Foreign {
   userId: number;
   tokenId: number;
@@ -30,11 +33,17 @@ type Request = InjectOptions;
  * - `operator`: refused to customer users (403);
  * - `foreign`: called with Y's ids, must answer 404;
  * - `own`: acts on or lists the caller's own data only: the answer contains nothing of Y.
+ *
+ * The perimeter pass calls every route the same way as a user of X limited to SIREN A (all
+ * habilitations), with the objects of X's SIREN B: `foreign` must answer 404, `operator` 403, and no
+ * answer may contain anything of SIREN B. `perimeter: 'entreprise-wide'` marks a `foreign` route whose
+ * object is shared by every SIREN of the entreprise (a channel): it belongs to no SIREN, so the
+ * perimeter pass does not call it.
  */
 type Check =
   | { kind: 'public' }
   | { kind: 'operator'; request: Request }
-  | { kind: 'foreign'; request: (y: Foreign) => Request }
+  | { kind: 'foreign'; request: (y: Foreign) => Request; perimeter?: 'entreprise-wide' }
   | { kind: 'own'; request: (y: Foreign) => Request };
 
 /**
@@ -147,6 +156,7 @@ const ROUTE_CHECKS: Record<string, Check> = {
   'GET /api/v1/channels': { kind: 'own', request: () => ({ method: 'GET', url: '/api/v1/channels' }) },
   'GET /api/v1/channels/:id': {
     kind: 'foreign',
+    perimeter: 'entreprise-wide',
     request: (y) => ({ method: 'GET', url: `/api/v1/channels/${y.channelId}` }),
   },
   'POST /api/v1/channels': {
@@ -159,6 +169,7 @@ const ROUTE_CHECKS: Record<string, Check> = {
   },
   'PUT /api/v1/channels/:id': {
     kind: 'foreign',
+    perimeter: 'entreprise-wide',
     request: (y) => ({
       method: 'PUT',
       url: `/api/v1/channels/${y.channelId}`,
@@ -167,18 +178,22 @@ const ROUTE_CHECKS: Record<string, Check> = {
   },
   'POST /api/v1/channels/:id/activate': {
     kind: 'foreign',
+    perimeter: 'entreprise-wide',
     request: (y) => ({ method: 'POST', url: `/api/v1/channels/${y.channelId}/activate` }),
   },
   'POST /api/v1/channels/:id/deactivate': {
     kind: 'foreign',
+    perimeter: 'entreprise-wide',
     request: (y) => ({ method: 'POST', url: `/api/v1/channels/${y.channelId}/deactivate` }),
   },
   'POST /api/v1/channels/:id/confirmation': {
     kind: 'foreign',
+    perimeter: 'entreprise-wide',
     request: (y) => ({ method: 'POST', url: `/api/v1/channels/${y.channelId}/confirmation` }),
   },
   'POST /api/v1/channels/:id/test': {
     kind: 'foreign',
+    perimeter: 'entreprise-wide',
     request: (y) => ({ method: 'POST', url: `/api/v1/channels/${y.channelId}/test` }),
   },
   'GET /api/v1/subscriptions/:id/channels': {
@@ -382,10 +397,12 @@ const ROUTE_CHECKS: Record<string, Check> = {
   },
   'GET /portail/canaux/:id': {
     kind: 'foreign',
+    perimeter: 'entreprise-wide',
     request: (y) => ({ method: 'GET', url: `/portail/canaux/${y.channelId}` }),
   },
   'POST /portail/canaux/:id': {
     kind: 'foreign',
+    perimeter: 'entreprise-wide',
     request: (y) => ({
       method: 'POST',
       url: `/portail/canaux/${y.channelId}`,
@@ -395,9 +412,37 @@ const ROUTE_CHECKS: Record<string, Check> = {
   },
   'POST /portail/canaux/:id/:action': {
     kind: 'foreign',
+    perimeter: 'entreprise-wide',
     request: (y) => ({ method: 'POST', url: `/portail/canaux/${y.channelId}/desactiver` }),
   },
 };
+
+/**
+ * Calls every non-public route with `token`, given the unreachable objects `y`: `foreign` routes must
+ * answer 404, `operator` routes 403, and no answer may contain one of `y.markers`. Every failing route
+ * is reported at once.
+ */
+async function checkEveryRoute(
+  app: FastifyInstance,
+  token: string,
+  y: Foreign,
+  pass: 'tenant' | 'perimeter',
+): Promise<void> {
+  const failures: string[] = [];
+  for (const [route, check] of Object.entries(ROUTE_CHECKS)) {
+    if (check.kind === 'public') continue;
+    if (pass === 'perimeter' && check.kind === 'foreign' && check.perimeter === 'entreprise-wide') continue;
+    const request = check.kind === 'operator' ? check.request : check.request(y);
+    const response = await app.inject({ ...request, headers: { ...request.headers, ...bearer(token) } });
+    const expected = { foreign: 404, operator: 403, own: undefined }[check.kind];
+    if (expected !== undefined && response.statusCode !== expected) {
+      failures.push(`${route} answered ${response.statusCode} instead of ${expected}: ${response.body}`);
+    }
+    const leaked = y.markers.filter((marker) => response.body.includes(marker));
+    if (leaked.length > 0) failures.push(`${route} leaked ${leaked.join(', ')}: ${response.body}`);
+  }
+  assert.deepEqual(failures, []);
+}
 
 describeEachEngine('tenant isolation over every route', (ctx) => {
   let server: TestServer;
@@ -499,19 +544,7 @@ describeEachEngine('tenant isolation over every route', (ctx) => {
   });
 
   it("answers 404 to X's user on every route given Y's ids, and leaks nothing of Y elsewhere", async () => {
-    for (const [route, check] of Object.entries(ROUTE_CHECKS)) {
-      if (check.kind === 'public') continue;
-      const request = check.kind === 'operator' ? check.request : check.request(y);
-      const response = await server.app.inject({
-        ...request,
-        headers: { ...request.headers, ...bearer(xToken) },
-      });
-      if (check.kind === 'foreign') assert.equal(response.statusCode, 404, `${route}: ${response.body}`);
-      if (check.kind === 'operator') assert.equal(response.statusCode, 403, `${route}: ${response.body}`);
-      for (const marker of y.markers) {
-        assert.ok(!response.body.includes(marker), `${route} leaked "${marker}": ${response.body}`);
-      }
-    }
+    await checkEveryRoute(server.app, xToken, y, 'tenant');
   });
 
   it("left Y's data untouched", async () => {
@@ -528,5 +561,129 @@ describeEachEngine('tenant isolation over every route', (ctx) => {
       headers: bearer(yToken),
     });
     assert.equal(json<{ active: boolean }>(user).active, true);
+  });
+});
+
+describeEachEngine('SIREN perimeters over every route', (ctx) => {
+  const sirenA = '356000000';
+  const sirenB = sirenNumber(1);
+  let server: TestServer;
+  let limitedToken: string;
+  let admin: { id: number; token: string };
+  let b: Foreign;
+
+  before(async () => {
+    await seedEntreprise(ctx.handle.db, { name: 'Argon SA', siren: sirenA, prms: 2, prefix: '333' });
+    await seedEntreprise(ctx.handle.db, { name: 'Argon SA', siren: sirenB, prms: 2, prefix: '444' });
+    server = await startTestServer(ctx.handle);
+    const everything = ['GESTION_UTILISATEURS', 'GESTION_SERVICES_DONNEES', 'CONSULTATION'] as const;
+    limitedToken = (
+      await seedUser(ctx.handle, {
+        entreprise: 'Argon SA',
+        email: 'a@argon.fr',
+        habilitations: [...everything],
+        sirenPerimeter: [sirenA],
+      })
+    ).token;
+    const adminUser = await seedUser(ctx.handle, {
+      entreprise: 'Argon SA',
+      email: 'admin@argon.fr',
+      habilitations: [...everything],
+    });
+    admin = { id: adminUser.user.id, token: adminUser.token };
+    const bUser = await seedUser(ctx.handle, {
+      entreprise: 'Argon SA',
+      email: 'b@argon.fr',
+      habilitations: [...everything],
+      sirenPerimeter: [sirenB],
+    });
+    const bTokens = json<Array<{ id: number }>>(
+      await server.app.inject({ method: 'GET', url: '/api/v1/tokens', headers: bearer(bUser.token) }),
+    );
+    const entrepriseId = adminUser.user.entrepriseId;
+    const [change] = await new SubscriptionService(ctx.handle.db).applyGrid(
+      { entrepriseId, siren: sirenB, category: 'B' },
+      [{ dataType: 'INDEX', frequency: 'Q', subscribed: true, format: 'CSV' }],
+      { type: 'user', id: String(adminUser.user.id), label: 'admin@argon.fr' },
+      server.clock.now(),
+    );
+    const publicationId = await seedPublication(ctx.handle, change!.subscription.id, entrepriseId);
+    // The entreprise's channel serves every SIREN: it is B's delivery that must stay out of reach.
+    const channelId = await new ChannelRepository(ctx.handle.db).insert({
+      entreprise_id: entrepriseId,
+      kind: 'email',
+      label: 'Boîte Argon',
+      email: 'flux@argon.fr',
+      allow_self_signed: 0,
+      insecure_acknowledged: 0,
+      status: 'ACTIF',
+      created_at: '2026-01-01T00:00:00.000Z',
+      updated_at: '2026-01-01T00:00:00.000Z',
+    });
+    const delivery = await ctx.handle.db
+      .insertInto('delivery')
+      .values({
+        publication_id: publicationId,
+        channel_id: channelId,
+        entreprise_id: entrepriseId,
+        resend_seq: 0,
+        status: 'failed',
+        attempts: 9,
+        next_attempt_at: '2026-01-01T00:00:00.000Z',
+        last_error: 'boîte du SIREN B pleine',
+        created_at: '2026-01-01T00:00:00.000Z',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    b = {
+      userId: bUser.user.id,
+      tokenId: bTokens[0]!.id,
+      subscriptionId: change!.subscription.id,
+      publicationId,
+      siren: sirenB,
+      channelId,
+      deliveryId: delivery.id,
+      prm: prmNumber(1, '444'),
+      markers: [
+        sirenB,
+        prmNumber(1, '444'),
+        prmNumber(2, '444'),
+        'b@argon.fr',
+        // The full-perimeter administrator is never within a limited perimeter.
+        'admin@argon.fr',
+        change!.subscription.idDemande,
+        'boîte du SIREN B pleine',
+      ],
+    };
+  });
+  after(() => server.app.close());
+
+  it("answers 404 to a user limited to SIREN A on every route given SIREN B's objects, and leaks nothing of B", async () => {
+    await checkEveryRoute(server.app, limitedToken, b, 'perimeter');
+  });
+
+  it("left SIREN B's objects and the administrator untouched", async () => {
+    for (const id of [b.userId, admin.id]) {
+      const user = await server.app.inject({
+        method: 'GET',
+        url: `/api/v1/users/${id}`,
+        headers: bearer(admin.token),
+      });
+      assert.equal(user.statusCode, 200, user.body);
+      assert.equal(json<{ active: boolean }>(user).active, true);
+      assert.equal(json<{ habilitations: string[] }>(user).habilitations.length, 3);
+    }
+    const deliveries = await ctx.handle.db
+      .selectFrom('delivery')
+      .select('id')
+      .where('publication_id', '=', b.publicationId)
+      .execute();
+    assert.equal(deliveries.length, 1, 'no re-send of B');
+    const grid = await server.app.inject({
+      method: 'GET',
+      url: `/api/v1/sirens/${sirenB}/subscriptions/B`,
+      headers: bearer(admin.token),
+    });
+    assert.equal(json<{ lines: Array<{ subscribed: boolean }> }>(grid).lines[0]!.subscribed, true);
   });
 });

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { AuditRepository } from '../../db/audit.repository.js';
+import { auditEntriesInScope } from '../../auth/audit-scope.js';
 import { currentUser } from '../guards.js';
 import type { ApiRouteModule } from './api-context.js';
 import { AUTH_ERRORS } from './api-schemas.js';
@@ -18,7 +18,7 @@ const AuditEntryView = Type.Object({
   after: Type.Optional(Type.Unknown()),
 });
 
-/** The audit log of the caller's entreprise, newest first (GESTION_UTILISATEURS). */
+/** The audit log of the caller's entreprise, within its perimeter, newest first (GESTION_UTILISATEURS). */
 export const auditRoutes: ApiRouteModule = (app, ctx) => {
   app.get(
     '/audit',
@@ -36,7 +36,7 @@ export const auditRoutes: ApiRouteModule = (app, ctx) => {
     },
     async (request) => {
       const user = currentUser(request, 'GESTION_UTILISATEURS');
-      const entries = await new AuditRepository(ctx.db).listForEntreprise(user.entrepriseId, {
+      const entries = await auditEntriesInScope(ctx.db, user, {
         ...(request.query.action ? { action: request.query.action } : {}),
         limit: request.query.limit,
         offset: request.query.offset,

@@ -105,6 +105,7 @@ function actorOf(user: UserRecord): ServiceActor {
     label: user.email,
     entrepriseId: user.entrepriseId,
     habilitations: user.habilitations,
+    sirenPerimeter: user.sirenPerimeter,
   };
 }
 

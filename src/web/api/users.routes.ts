@@ -53,12 +53,28 @@ export const userRoutes: ApiRouteModule = (app, ctx) => {
       schema: {
         tags: ['users'],
         summary: 'Create a user: with an initial password, or an invitation link sent by e-mail',
+        description:
+          "An address already used in the caller's entreprise answers 409 EMAIL_TAKEN. An address used in " +
+          'another entreprise gets the same 201 answer as an invitation, creates nothing, and its owner ' +
+          'is told by e-mail (docs/api.md, "Creating users").',
         body: Type.Object({
-          email: Type.String({ format: 'email', maxLength: 320 }),
+          email: Type.String({
+            maxLength: 320,
+            description:
+              'one address, trimmed and lower-cased by the server: local@domain.tld, no spaces, no list, ' +
+              'no display name, at most 254 characters (else 400 INVALID_EMAIL)',
+          }),
           displayName: Type.String({ minLength: 1, maxLength: 200 }),
           habilitations: Type.Array(HabilitationSchema, { uniqueItems: true }),
           sirenPerimeter: Type.Optional(SirenPerimeter),
-          password: Type.Optional(Type.String({ maxLength: 1024 })),
+          password: Type.Optional(
+            Type.String({
+              maxLength: 1024,
+              description:
+                'at least 12 characters and hard to guess (zxcvbn score 3 or more, the address, name and ' +
+                'entreprise counting as known words), else 400 WEAK_PASSWORD',
+            }),
+          ),
         }),
         response: { 201: UserView, 400: ErrorBody, 409: ErrorBody, ...AUTH_ERRORS },
       },

@@ -43,6 +43,7 @@ export async function portalCaller(
       label: user.email,
       entrepriseId: user.entrepriseId,
       habilitations: user.habilitations,
+      sirenPerimeter: user.sirenPerimeter,
     },
     can: (habilitation) => user.habilitations.includes(habilitation),
   };

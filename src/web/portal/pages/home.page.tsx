@@ -53,11 +53,9 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
       const pending = live.filter((s) => statusAt(s, now) === 'PENDING');
       const active = live.filter((s) => statusAt(s, now) === 'EFFECTIVE');
       const managesData = caller.can('GESTION_SERVICES_DONNEES');
+      // Only the deliveries of SIRENs within the user's perimeter (the service applies it).
       const failed = managesData
-        ? await new DeliveryRepository(ctx.handle).listForEntreprise(caller.user.entrepriseId, {
-            status: 'failed',
-            limit: 20,
-          })
+        ? await ctx.deliveries.search(caller.actor, { status: 'failed', limit: 20 })
         : [];
       const channelLabels = new Map(
         managesData ? (await ctx.channels.list(caller.actor)).map((c) => [c.id, c.label]) : [],

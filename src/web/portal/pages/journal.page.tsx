@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AuditRepository } from '../../../db/audit.repository.js';
+import { auditEntriesInScope } from '../../../auth/audit-scope.js';
 import { EmptyState } from '../components.js';
 import { parisDateTimeOf } from '../format-dates.js';
 import type { PortalContext } from '../portal-context.js';
@@ -24,7 +24,7 @@ function summary(value: unknown): string {
   return text.length > 160 ? `${text.slice(0, 157)}…` : text;
 }
 
-/** "Journal": the audit log of the entreprise (who, when, what), newest first, filterable. */
+/** "Journal": the audit log within the user's perimeter (who, when, what), newest first, filterable. */
 export function registerJournalPage(app: FastifyInstance, ctx: PortalContext): void {
   app.get(
     '/portail/journal',
@@ -34,7 +34,7 @@ export function registerJournalPage(app: FastifyInstance, ctx: PortalContext): v
       const q = queryOf(request);
       const family = FAMILIES.find((f) => f.prefix === q.action);
       const page = Math.max(1, Number.parseInt(q.page ?? '1', 10) || 1);
-      const entries = await new AuditRepository(ctx.db).listForEntreprise(caller.user.entrepriseId, {
+      const entries = await auditEntriesInScope(ctx.db, caller.user, {
         ...(family ? { action: family.prefix } : {}),
         limit: PAGE_SIZE + 1,
         offset: (page - 1) * PAGE_SIZE,

@@ -73,7 +73,9 @@ function InvitationForm(props: { csrf: string; token: string; error?: string }):
             aria-describedby="password-hint"
           />
           <span class="hint" id="password-hint">
-            12 caractères au moins.
+            12 caractères au moins et difficile à deviner : une phrase de plusieurs mots sans rapport entre
+            eux est sûre et facile à retenir. N'y mettez ni votre adresse e-mail, ni votre nom, ni celui de
+            votre entreprise.
           </span>
         </div>
         <div class="actions">
@@ -114,7 +116,9 @@ function AccountForm(props: { csrf: string; error?: string; done?: boolean }): J
             aria-describedby="next-hint"
           />
           <span class="hint" id="next-hint">
-            12 caractères au moins. Vos autres sessions seront fermées.
+            12 caractères au moins et difficile à deviner : une phrase de plusieurs mots sans rapport entre
+            eux est sûre et facile à retenir. N'y mettez ni votre adresse e-mail, ni votre nom, ni celui de
+            votre entreprise. Vos autres sessions seront fermées.
           </span>
         </div>
         <div class="actions">

@@ -46,6 +46,7 @@ const USER_ERRORS = [
   'PERIMETER_BEYOND_OWN',
   'LAST_USER_MANAGER',
   'EMAIL_TAKEN',
+  'INVALID_EMAIL',
   'WEAK_PASSWORD',
   'INVALID_INPUT',
 ];
@@ -186,10 +187,14 @@ async function renderList(
                   name="email"
                   type="email"
                   required
+                  maxlength="254"
+                  aria-describedby="email-hint"
+                  aria-invalid={options.error?.code === 'INVALID_EMAIL' ? 'true' : 'false'}
                   value={values ? field(values, 'email') : ''}
                 />
-                <span class="hint">
-                  Un lien lui est envoyé pour choisir son mot de passe (valable 7 jours).
+                <span class="hint" id="email-hint">
+                  Une seule adresse, celle de la personne. Un lien lui est envoyé pour choisir son mot de
+                  passe (valable 7 jours).
                 </span>
               </div>
               <RightsFields
@@ -296,7 +301,7 @@ export function registerUsersPages(app: FastifyInstance, ctx: PortalContext): vo
           caller.user,
           {
             email: field(body, 'email'),
-            displayName: field(body, 'nom').trim() || field(body, 'email'),
+            displayName: field(body, 'nom').trim() || field(body, 'email').trim().toLowerCase(),
             ...rightsOf(body),
           },
           ctx.clock.now(),
