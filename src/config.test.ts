@@ -40,6 +40,8 @@ describe('configuration', () => {
       [{ PUBLIWATT_MASTER_KEY: 'xyz' }, /^PUBLIWATT_MASTER_KEY: .*64 hexadecimal/],
       [{ PUBLIWATT_SMTP_URL: 'http://mail' }, /^PUBLIWATT_SMTP_URL: /],
       [{ PUBLIWATT_PUBLIC_URL: 'portal.example' }, /^PUBLIWATT_PUBLIC_URL: /],
+      [{ PUBLIWATT_CHANNEL_ALLOW: '10.20.0.0/40' }, /^PUBLIWATT_CHANNEL_ALLOW: /],
+      [{ PUBLIWATT_CHANNEL_ALLOW: '*.intranet.example' }, /^PUBLIWATT_CHANNEL_ALLOW: /],
     ];
     for (const [env, expected] of cases) {
       assert.throws(
@@ -57,6 +59,15 @@ describe('configuration', () => {
       PUBLIWATT_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
     });
     assert.equal(config.database.engine, 'postgres');
+  });
+
+  it('reads the ranges and names customer channels may reach besides public addresses', () => {
+    const env = { PUBLIWATT_DATA_DIR: dataDir(), PUBLIWATT_MASTER_KEY: KEY };
+    assert.deepEqual(loadConfig(env).channelAllow, []);
+    assert.deepEqual(
+      loadConfig({ ...env, PUBLIWATT_CHANNEL_ALLOW: '10.20.0.0/16,sftp.intranet.example' }).channelAllow,
+      ['10.20.0.0/16', 'sftp.intranet.example'],
+    );
   });
 
   it('reads the public URL of the portal for e-mailed links', () => {

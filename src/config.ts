@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { AppError } from './domain/app-error.js';
+import { parseChannelAllowList } from './domain/channel-allow-list.js';
 import type { ImportLimits } from './meterdata/import/import-limits.js';
 import { parseTrustedProxies, type TrustedProxies } from './web/trusted-proxies.js';
 
@@ -25,6 +26,11 @@ export interface Config {
   importLimits?: Partial<ImportLimits>;
   /** Proxies whose `X-Forwarded-For` tells the client's address (`PUBLIWATT_TRUSTED_PROXIES`); unset: none. */
   trustedProxies?: TrustedProxies;
+  /**
+   * Ranges and host names customer channels may reach besides public addresses (`PUBLIWATT_CHANNEL_ALLOW`,
+   * for on-premise servers); unset: none.
+   */
+  channelAllow?: readonly string[];
 }
 
 function invalid(variable: string, reason: string): AppError {
@@ -132,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
   }
   const importLimits = importLimitsFromEnv(env);
   const trustedProxies = parseTrustedProxies(env.PUBLIWATT_TRUSTED_PROXIES);
+  const channelAllow = parseChannelAllowList(env.PUBLIWATT_CHANNEL_ALLOW);
   let masterKey: Buffer;
   let masterKeySource: Config['masterKeySource'];
   if (env.PUBLIWATT_MASTER_KEY) {
@@ -152,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
     publicUrl,
     importLimits,
     trustedProxies,
+    channelAllow,
   };
 }
 

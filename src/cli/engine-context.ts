@@ -19,6 +19,7 @@ export async function openEngineContext(
     handle: context.database,
     clock: context.clock,
     portalUrl: publicUrlOf(context.config),
+    logger: context.logger,
   });
   const engine = createPublicationEngine({
     config: context.config,

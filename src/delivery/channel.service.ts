@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { MasterCipher } from '../crypto/master-cipher.js';
 import { AuditRepository } from '../db/audit.repository.js';
@@ -8,6 +10,7 @@ import type { ChannelKind, ChannelStatus } from '../db/schema.js';
 import { AppError } from '../domain/app-error.js';
 import { requireDataManager, type ServiceActor } from '../domain/service-actor.js';
 import type { Mailer } from '../notification/mailer.js';
+import { OutboundPolicy } from './outbound-policy.js';
 import type {
   ChannelTarget,
   ChannelTestReport,
@@ -63,7 +66,18 @@ export interface ChannelServiceOptions {
   /** Base URL of the portal, for the confirmation link (`<portalUrl>/portail/canaux/confirmation?jeton=…`). */
   portalUrl: string;
   confirmationTtlHours?: number;
+  /** The transports' outbound policy, to refuse hosts written as refused addresses when they are typed. */
+  policy?: OutboundPolicy;
+  /**
+   * A failed test answers this long after it started (20 s by default, longer than a transport's
+   * connection limit), so its timing tells nothing of what is behind the address.
+   */
+  testFailureDelayMs?: number;
+  /** Where the raw cause of a failed test goes (never to the customer). */
+  logger?: Pick<Logger, 'warn'>;
 }
+
+export const DEFAULT_TEST_FAILURE_DELAY_MS = 20_000;
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -123,9 +137,11 @@ function auditView(row: ChannelRow): Record<string, unknown> {
  */
 export class ChannelService {
   private readonly ttlMs: number;
+  private readonly policy: OutboundPolicy;
 
   constructor(private readonly options: ChannelServiceOptions) {
     this.ttlMs = (options.confirmationTtlHours ?? 48) * 3600_000;
+    this.policy = options.policy ?? new OutboundPolicy();
   }
 
   private get db() {
@@ -269,8 +285,15 @@ export class ChannelService {
     existing?: ChannelRow,
   ): ServerChannelInput & { port: number } {
     if (!['sftp', 'ftps', 'ftp'].includes(input.kind)) throw invalid(`protocole « ${input.kind} » inconnu`);
-    const host = input.host.trim();
+    // An IPv6 address may come as URLs write it, in brackets.
+    const host = input.host.trim().replace(/^\[([0-9A-Fa-f:.]+)\]$/, '$1');
     if (!/^[A-Za-z0-9.:-]+$/.test(host)) throw invalid(`hôte « ${input.host} » invalide`);
+    // Only what needs no resolution is refused here; the check that counts is made when connecting.
+    if (this.policy.refusedLiteral(host)) {
+      throw invalid(
+        `le champ « Hôte » (${host}) désigne une adresse non autorisée (boucle locale, réseau privé ou réservé)`,
+      );
+    }
     const port = input.port ?? (input.kind === 'sftp' ? 22 : 21);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`port « ${port} » invalide`);
     if (!input.username.trim()) throw invalid('identifiant manquant');
@@ -410,7 +433,8 @@ export class ChannelService {
 
   /**
    * Tests a server for real: connect, write a small file under a temporary name, rename it, delete it.
-   * The SFTP host key is pinned at the first success; afterwards a different key fails the test.
+   * The SFTP host key is pinned at the first success; afterwards a different key fails the test. A
+   * failure is reported in fixed words and after a fixed delay; its raw cause goes to the log.
    */
   async test(actor: ServiceActor, id: number): Promise<ChannelTestReport> {
     requireDataManager(actor);
@@ -419,7 +443,20 @@ export class ChannelService {
       throw invalid('une adresse e-mail se confirme par le lien reçu, elle ne se teste pas');
     const target = this.toTarget(before);
     const transport = before.kind === 'sftp' ? this.options.transports.sftp : this.options.transports.ftp;
-    const report = await transport.test(target);
+    const started = performance.now();
+    const { failureDetail, ...report } = await transport.test(target);
+    if (!report.ok) {
+      this.options.logger?.warn(
+        {
+          channelId: id,
+          entrepriseId: before.entreprise_id,
+          host: before.host,
+          port: before.port,
+          failureDetail,
+        },
+        'channel test failed',
+      );
+    }
     const now = this.options.clock.now().toISOString();
     await this.db.transaction().execute(async (trx) => {
       const channels = new ChannelRepository(trx);
@@ -435,6 +472,10 @@ export class ChannelService {
       const after = (await channels.findById(id))!;
       await this.audit(trx, actor, 'channel.tested', after, before);
     });
+    if (!report.ok) {
+      const delay = this.options.testFailureDelayMs ?? DEFAULT_TEST_FAILURE_DELAY_MS;
+      await sleep(Math.max(0, started + delay - performance.now()));
+    }
     return report;
   }
 

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { MasterCipher } from '../crypto/master-cipher.js';
@@ -9,6 +10,7 @@ import { ChannelService } from './channel.service.js';
 import { DeliveryService } from './delivery.service.js';
 import { Dispatcher } from './dispatcher.js';
 import { EncryptionKeyService } from './encryption-key.service.js';
+import { OutboundPolicy } from './outbound-policy.js';
 import type { PublicationFileSource } from './publication-file-source.js';
 import { FtpTransport } from './transports/ftp.transport.js';
 import { SftpTransport } from './transports/sftp.transport.js';
@@ -26,10 +28,11 @@ export interface DeliveryServices {
 
 /**
  * Wires mail, channels, keys and deliveries from the configuration: mail goes to `PUBLIWATT_SMTP_URL`
- * or to `<data dir>/outbox/`; secrets and keys are sealed with the master key.
+ * or to `<data dir>/outbox/`; secrets and keys are sealed with the master key; SFTP and FTP connections
+ * go only to public addresses and those of `PUBLIWATT_CHANNEL_ALLOW`.
  */
 export function createDeliveryServices(input: {
-  config: Pick<Config, 'smtpUrl' | 'dataDir' | 'masterKey'>;
+  config: Pick<Config, 'smtpUrl' | 'dataDir' | 'masterKey' | 'channelAllow'>;
   handle: DatabaseHandle;
   clock: Clock;
   /** Base URL of the portal, for confirmation links and archive links in e-mails. */
@@ -39,6 +42,10 @@ export function createDeliveryServices(input: {
   mailer?: Mailer;
   /** Replaces the mail notifier of data managers (tests record notices). */
   notifier?: Notifier;
+  /** Receives the raw causes of failed tests and deliveries (customers see fixed words only). */
+  logger?: Pick<Logger, 'warn'>;
+  /** How long a failed channel test takes to answer (tests shorten it). */
+  testFailureDelayMs?: number;
 }): DeliveryServices {
   const { config, handle, clock, portalUrl } = input;
   const cipher = new MasterCipher(config.masterKey);
@@ -50,8 +57,9 @@ export function createDeliveryServices(input: {
       clock,
     });
   const notifier = input.notifier ?? new MailNotifier(handle.db, mailer);
-  const sftp = new SftpTransport();
-  const ftp = new FtpTransport();
+  const policy = new OutboundPolicy({ allow: config.channelAllow });
+  const sftp = new SftpTransport({ policy });
+  const ftp = new FtpTransport({ policy });
   const channels = new ChannelService({
     db: handle.db,
     clock,
@@ -59,6 +67,9 @@ export function createDeliveryServices(input: {
     mailer,
     transports: { sftp, ftp },
     portalUrl,
+    policy,
+    logger: input.logger,
+    testFailureDelayMs: input.testFailureDelayMs,
   });
   const keys = new EncryptionKeyService(handle.db, cipher, clock);
   const transports = {
@@ -84,6 +95,7 @@ export function createDeliveryServices(input: {
         notifier,
         portalUrl,
         workerId: options.workerId,
+        logger: input.logger,
       }),
   };
 }

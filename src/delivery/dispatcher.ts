@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { PassThrough } from 'node:stream';
+import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { encryptStream } from '../crypto/customer-cipher.js';
 import type { DatabaseHandle } from '../db/database.js';
@@ -10,6 +11,7 @@ import { AppError, toAppError } from '../domain/app-error.js';
 import { decideRetry } from '../domain/delivery-retry.js';
 import type { Notifier } from '../notification/notifier.js';
 import type { ChannelService } from './channel.service.js';
+import { customerFailureText } from './delivery-failure.js';
 import type { EncryptionKeyService } from './encryption-key.service.js';
 import type { PublicationFileSource } from './publication-file-source.js';
 import type { DeliveryFile, DeliveryTransport } from './transports/delivery-transport.js';
@@ -31,6 +33,8 @@ export interface DispatcherOptions {
   batchSize?: number;
   /** Jitter source in [0, 1). */
   random?: () => number;
+  /** Where the raw cause of a failed attempt goes (the delivery row keeps the customer's words only). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 export interface DispatchSummary {
@@ -125,7 +129,11 @@ export class Dispatcher {
     keyVersion: number | null,
   ): Promise<keyof DispatchSummary> {
     const now = this.options.clock.now();
-    const message = error.detail.slice(0, 2000);
+    this.options.logger?.warn(
+      { deliveryId: row.id, channelId: row.channel_id, attempt: row.attempts, error: error.detail },
+      'delivery attempt failed',
+    );
+    const message = customerFailureText(error);
     const decision = decideRetry({
       attempts: row.attempts,
       firstAttemptAt: new Date(row.first_attempt_at ?? now.toISOString()),

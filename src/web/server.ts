@@ -57,6 +57,8 @@ export interface ServerDeps {
   portalUrl?: string;
   /** Largest measurement upload (`POST /api/v1/measurements`); defaults to 2 GiB. */
   uploadLimitBytes?: number;
+  /** How long a failed channel test takes to answer; defaults to 20 s (tests shorten it). */
+  channelTestFailureDelayMs?: number;
 }
 
 const DEFAULT_UPLOAD_LIMIT_BYTES = 2 * 1024 ** 3;
@@ -233,6 +235,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     portalUrl: deps.portalUrl ?? publicUrlOf(deps.config),
     mailer: deps.mailer,
     notifier: deps.notifier,
+    logger: deps.logger,
+    testFailureDelayMs: deps.channelTestFailureDelayMs,
   });
   const logins = new LoginService(deps.database.db, new DeviceTokens(deps.config.masterKey));
   const imports = new ImportThread(deps.database);

@@ -7,6 +7,7 @@ import { describeEachEngine } from '../support/databases.js';
 import {
   actorFor,
   deliveryStack,
+  LOOPBACK_ALLOW,
   seedDeliveryEntreprise,
   type DeliveryStack,
 } from '../support/delivery-fixtures.js';
@@ -30,7 +31,8 @@ describeEachEngine('channels and encryption keys', (ctx) => {
   let entrepriseId: number;
   let otherId: number;
   before(async () => {
-    stack = deliveryStack(ctx.handle, clock);
+    // The test sshd listens on loopback: this suite opens it as an operator would.
+    stack = deliveryStack(ctx.handle, clock, { channelAllow: LOOPBACK_ALLOW });
     entrepriseId = await seedDeliveryEntreprise(ctx.handle.db, 'Canaux SA', START);
     otherId = await seedDeliveryEntreprise(ctx.handle.db, 'Autre SA', START);
   });
@@ -128,7 +130,8 @@ describeEachEngine('channels and encryption keys', (ctx) => {
     try {
       const refused = await stack.channels.test(manager(), created.id);
       assert.equal(refused.ok, false);
-      assert.match(refused.steps[0]!.message, /host key/);
+      assert.equal(refused.steps[0]!.failure, 'host-key');
+      assert.equal(refused.steps[0]!.message, 'Clé d’hôte différente de celle enregistrée au premier test');
       assert.equal(
         (await stack.channels.get(manager(), created.id)).hostKeyFingerprint,
         sshd.hostKeyFingerprint,

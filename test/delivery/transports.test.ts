@@ -5,17 +5,22 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { OutboundPolicy } from '../../src/delivery/outbound-policy.js';
 import { FtpTransport } from '../../src/delivery/transports/ftp.transport.js';
 import { SftpTransport } from '../../src/delivery/transports/sftp.transport.js';
 import { SmtpTransport } from '../../src/delivery/transports/smtp.transport.js';
 import type { ChannelTarget, DeliveryFile } from '../../src/delivery/transports/delivery-transport.js';
+import type { AppError } from '../../src/domain/app-error.js';
 import { createMailer } from '../../src/notification/mailer.js';
+import { LOOPBACK_ALLOW } from '../support/delivery-fixtures.js';
 import { startSmtp, type SmtpSink } from '../support/servers/smtp.js';
 import { startSshd, type SshdServer } from '../support/servers/sshd.js';
 import { readOnlyDir, userWritableDir } from '../support/servers/system.js';
 import { startVsftpd, type FtpServer } from '../support/servers/vsftpd.js';
 
 const CONTENT = Buffer.from('encrypted bytes '.repeat(4096));
+/** The test servers listen on loopback, which customer channels may not reach unless allowed. */
+const policy = new OutboundPolicy({ allow: LOOPBACK_ALLOW });
 
 function fileOf(content: Buffer, fileName = 'ENEDIS_R63_TEST.zip'): DeliveryFile {
   return {
@@ -69,7 +74,7 @@ function visible(dir: string): string[] {
 
 describe('SFTP transport against OpenSSH sshd', () => {
   let sshd: SshdServer;
-  const transport = new SftpTransport({ timeoutMs: 8000 });
+  const transport = new SftpTransport({ timeoutMs: 8000, policy });
   before(async () => {
     sshd = await startSshd();
   });
@@ -123,16 +128,20 @@ describe('SFTP transport against OpenSSH sshd', () => {
   it('reports a wrong password', async () => {
     await assert.rejects(
       transport.deliver(fileOf(CONTENT), sftp({ secret: 'wrong-password' })),
-      (error: Error) => {
-        assert.equal((error as { code?: string }).code, 'DELIVERY_FAILED');
-        assert.match(error.message, /authentication/i);
+      (error: AppError) => {
+        assert.equal(error.code, 'DELIVERY_FAILED');
+        assert.equal(error.params.category, 'authentication');
+        assert.equal(error.params.reason, 'authentification refusée');
+        assert.match(error.detail, /authentication/i, 'the raw cause stays for the log');
         return true;
       },
     );
     const report = await transport.test(sftp({ secret: 'wrong-password' }));
     assert.equal(report.ok, false);
-    assert.equal(report.steps[0]!.step, 'connect');
-    assert.match(report.steps[0]!.message, /authentication/i);
+    assert.deepEqual(report.steps, [
+      { step: 'connect', ok: false, message: 'Authentification refusée', failure: 'authentication' },
+    ]);
+    assert.match(report.failureDetail ?? '', /authentication/i);
   });
 
   it('refuses a server whose host key changed', async () => {
@@ -145,19 +154,24 @@ describe('SFTP transport against OpenSSH sshd', () => {
       );
       const report = await transport.test(sftp({ port: impostor.port, remoteDir: remote }));
       assert.equal(report.ok, false);
-      assert.match(report.steps[0]!.message, /host key/);
+      assert.equal(report.steps[0]!.failure, 'host-key');
+      assert.match(report.failureDetail ?? '', /host key/);
       assert.deepEqual(readdirSync(remote), []);
     } finally {
       await impostor.stop();
     }
   });
 
-  it('surfaces "permission denied" from a read-only directory', async () => {
+  it('tells "permission" for a read-only directory, the server\'s words in the log only', async () => {
     const remote = readOnlyDir();
-    await assert.rejects(transport.deliver(fileOf(CONTENT), sftp({ remoteDir: remote })), (error: Error) => {
-      assert.match(error.message, /permission denied/i);
-      return true;
-    });
+    await assert.rejects(
+      transport.deliver(fileOf(CONTENT), sftp({ remoteDir: remote })),
+      (error: AppError) => {
+        assert.equal(error.params.category, 'permission');
+        assert.match(error.detail, /permission denied/i);
+        return true;
+      },
+    );
     const report = await transport.test(sftp({ remoteDir: remote }));
     assert.deepEqual(
       report.steps.map((s) => [s.step, s.ok]),
@@ -166,7 +180,12 @@ describe('SFTP transport against OpenSSH sshd', () => {
         ['write', false],
       ],
     );
-    assert.match(report.steps[1]!.message, /permission denied/i);
+    assert.deepEqual(report.steps[1], {
+      step: 'write',
+      ok: false,
+      message: 'Droits insuffisants sur le dossier',
+      failure: 'permission',
+    });
   });
 
   it('leaves no file under the final name when the upload is interrupted', async () => {
@@ -180,7 +199,7 @@ describe('SFTP transport against OpenSSH sshd', () => {
 for (const tls of [false, true]) {
   describe(`${tls ? 'FTPS' : 'FTP'} transport against vsftpd`, () => {
     let server: FtpServer;
-    const transport = new FtpTransport({ timeoutMs: 8000 });
+    const transport = new FtpTransport({ timeoutMs: 8000, policy });
     before(async () => {
       server = await startVsftpd({ tls });
     });
@@ -209,18 +228,30 @@ for (const tls of [false, true]) {
     });
 
     it('reports a wrong password', async () => {
-      await assert.rejects(transport.deliver(fileOf(CONTENT), ftp({ secret: 'wrong' })), (error: Error) => {
-        assert.equal((error as { code?: string }).code, 'DELIVERY_FAILED');
-        assert.match(error.message, /530|login/i);
-        return true;
-      });
+      await assert.rejects(
+        transport.deliver(fileOf(CONTENT), ftp({ secret: 'wrong' })),
+        (error: AppError) => {
+          assert.equal(error.code, 'DELIVERY_FAILED');
+          assert.equal(error.params.category, 'authentication');
+          assert.match(error.detail, /530|login/i);
+          return true;
+        },
+      );
+      const report = await transport.test(ftp({ secret: 'wrong' }));
+      assert.deepEqual(report.steps, [
+        { step: 'connect', ok: false, message: 'Authentification refusée', failure: 'authentication' },
+      ]);
     });
 
-    it('surfaces the server refusal on a read-only directory', async () => {
+    it('tells "permission" for a read-only directory, the server\'s reply in the log only', async () => {
       const remote = readOnlyDir();
       await assert.rejects(
         transport.deliver(fileOf(CONTENT), ftp({ remoteDir: remote })),
-        /553|550|permission|denied|could not create/i,
+        (error: AppError) => {
+          assert.equal(error.params.category, 'permission');
+          assert.match(error.detail, /553|550|permission|denied|could not create/i);
+          return true;
+        },
       );
     });
 
@@ -237,7 +268,10 @@ for (const tls of [false, true]) {
           ftp({ remoteDir: userWritableDir(server), allowSelfSigned: false }),
         );
         assert.equal(report.ok, false);
-        assert.match(report.steps[0]!.message, /self[- ]signed|certificate/i);
+        assert.deepEqual(report.steps, [
+          { step: 'connect', ok: false, message: 'Erreur TLS', failure: 'tls' },
+        ]);
+        assert.match(report.failureDetail ?? '', /self[- ]signed|certificate/i);
       });
     }
   });

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { Logger } from 'pino';
 import type { Clock } from '../../src/clock.js';
 import { MasterCipher } from '../../src/crypto/master-cipher.js';
 import type { DatabaseHandle } from '../../src/db/database.js';
@@ -8,6 +9,7 @@ import { ChannelService } from '../../src/delivery/channel.service.js';
 import { DeliveryService } from '../../src/delivery/delivery.service.js';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { EncryptionKeyService } from '../../src/delivery/encryption-key.service.js';
+import { OutboundPolicy } from '../../src/delivery/outbound-policy.js';
 import type { PublicationFileSource } from '../../src/delivery/publication-file-source.js';
 import type { DeliveryTransport } from '../../src/delivery/transports/delivery-transport.js';
 import { FtpTransport } from '../../src/delivery/transports/ftp.transport.js';
@@ -119,16 +121,43 @@ export interface DeliveryStack {
   }): Dispatcher;
 }
 
+/** Loopback, where the test servers listen: only suites that use them open it, explicitly. */
+export const LOOPBACK_ALLOW: readonly string[] = ['127.0.0.1/32'];
+
+/** A logger that keeps what the delivery services warn about (the raw causes of failures). */
+export class CapturingLog {
+  readonly warnings: Array<{ details: unknown; message: string | undefined }> = [];
+  readonly warn = ((details: unknown, message?: string) => {
+    this.warnings.push({ details, message });
+  }) as Logger['warn'];
+}
+
 /** The delivery services wired as `serve` will wire them, with real transports and a capturing mailer. */
 export function deliveryStack(
   handle: DatabaseHandle,
   clock: Clock,
-  options: { smtpMailer?: Mailer } = {},
+  options: {
+    smtpMailer?: Mailer;
+    /** `PUBLIWATT_CHANNEL_ALLOW` as parsed; none by default, like an unset variable. */
+    channelAllow?: readonly string[];
+    /** Connection limit of the SFTP and FTP transports (8 s by default). */
+    transportTimeoutMs?: number;
+    /** How long a failed test takes to answer (0 by default: suites that check it set it). */
+    testFailureDelayMs?: number;
+    logger?: Pick<Logger, 'warn'>;
+  } = {},
 ): DeliveryStack {
   const cipher = new MasterCipher(TEST_MASTER_KEY);
   const mailer = new CapturingMailer();
-  const sftp = new SftpTransport({ timeoutMs: 8000 });
-  const ftp = new FtpTransport({ timeoutMs: 8000 });
+  const policy = new OutboundPolicy({ allow: options.channelAllow });
+  const timeoutMs = options.transportTimeoutMs ?? 8000;
+  const sftp = new SftpTransport({ timeoutMs, policy });
+  const ftp = new FtpTransport({ timeoutMs, policy });
+  const channelOptions = {
+    policy,
+    testFailureDelayMs: options.testFailureDelayMs ?? 0,
+    logger: options.logger,
+  };
   const transports: Record<ChannelKind, DeliveryTransport> = {
     email: new SmtpTransport(options.smtpMailer ?? mailer),
     sftp,
@@ -142,6 +171,7 @@ export function deliveryStack(
     mailer,
     transports: { sftp, ftp },
     portalUrl: 'http://localhost:3000',
+    ...channelOptions,
   });
   const keys = new EncryptionKeyService(handle.db, cipher, clock);
   const files = new MemoryFileSource();
@@ -161,6 +191,7 @@ export function deliveryStack(
         mailer,
         transports: { sftp, ftp },
         portalUrl: 'http://localhost:3000',
+        ...channelOptions,
       });
       return new Dispatcher({
         handle: h,
@@ -173,6 +204,7 @@ export function deliveryStack(
         portalUrl: 'http://localhost:3000',
         workerId: d.workerId,
         random: () => 0.5,
+        logger: options.logger,
       });
     },
   };

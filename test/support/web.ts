@@ -48,7 +48,9 @@ export interface TestServer {
 export async function startTestServer(
   handle: DatabaseHandle,
   start = '2026-03-02T09:00:00Z',
-  options: Pick<ServerDeps, 'uploadLimitBytes'> & { config?: Partial<Config> } = {},
+  options: Pick<ServerDeps, 'uploadLimitBytes' | 'channelTestFailureDelayMs'> & {
+    config?: Partial<Config>;
+  } = {},
 ): Promise<TestServer> {
   const clock = new FakeClock(start);
   const mailer = new RecordingMailer();
@@ -73,6 +75,8 @@ export async function startTestServer(
     notifier,
     publication,
     ...(options.uploadLimitBytes !== undefined ? { uploadLimitBytes: options.uploadLimitBytes } : {}),
+    // A failed channel test answers at once unless a suite checks the delay.
+    channelTestFailureDelayMs: options.channelTestFailureDelayMs ?? 0,
   });
   await app.ready();
   return { app, clock, mailer, notifier, publication };

@@ -3,6 +3,7 @@ import { after, before, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { AuditRepository } from '../../src/db/audit.repository.js';
 import { describeEachEngine } from '../support/databases.js';
+import { LOOPBACK_ALLOW } from '../support/delivery-fixtures.js';
 import { startSshd, type SshdServer } from '../support/servers/sshd.js';
 import { userWritableDir } from '../support/servers/system.js';
 import { bearer, confirmByLink, json, seedUser, startTestServer, type TestServer } from '../support/web.js';
@@ -37,7 +38,8 @@ describeEachEngine('channels over the REST API', (ctx) => {
   const answers: string[] = [];
 
   before(async () => {
-    server = await startTestServer(ctx.handle);
+    // The test sshd listens on loopback: this suite opens it through the configuration, as an operator would.
+    server = await startTestServer(ctx.handle, undefined, { config: { channelAllow: LOOPBACK_ALLOW } });
     const managerUser = await seedUser(ctx.handle, {
       entreprise: 'Canaux SA',
       email: 'gestion@canaux.fr',
@@ -174,7 +176,9 @@ describeEachEngine('channels over the REST API', (ctx) => {
       await call('POST', `/api/v1/channels/${channel.id}/test`),
     );
     assert.equal(failed.ok, false, 'wrong password: the test reports the failed step');
-    assert.deepEqual(failed.steps[0] && [failed.steps[0].step, failed.steps[0].ok], ['connect', false]);
+    assert.deepEqual(failed.steps, [
+      { step: 'connect', ok: false, message: 'Authentification refusée', failure: 'authentication' },
+    ]);
     assert.ok(!answers.some((body) => body.includes('another-password')));
     assert.ok(!answers.some((body) => body.includes(sshd.password)), 'the SFTP password never comes back');
   });
@@ -194,6 +198,42 @@ describeEachEngine('channels over the REST API', (ctx) => {
       allowSelfSigned: true,
     });
     assert.equal(json<Channel>(ftps).insecure, false);
+  });
+
+  it('without the allow-list, refuses a private host when saved and a loopback one when tested, after the fixed delay', async () => {
+    const strict = await startTestServer(ctx.handle, undefined, { channelTestFailureDelayMs: 300 });
+    try {
+      const send = (method: 'POST' | 'PUT', url: string, payload?: object) =>
+        strict.app.inject({ method, url, headers: manager, ...(payload ? { payload } : {}) });
+      const refused = await send('POST', '/api/v1/channels', {
+        kind: 'sftp',
+        label: 'Interne',
+        host: '10.0.0.1',
+        username: 'depot',
+        secret: 'mot-de-passe',
+      });
+      assert.equal(refused.statusCode, 400);
+      const body = json<{ code: string; message: string }>(refused);
+      assert.equal(body.code, 'CHANNEL_INVALID');
+      assert.match(body.message, /« Hôte » \(10\.0\.0\.1\) désigne une adresse non autorisée/);
+
+      // The sshd channel saved while loopback was allowed: the connection-time check refuses it.
+      const [sftp] = json<Channel[]>(await call('GET', '/api/v1/channels')).filter((c) => c.kind === 'sftp');
+      const started = performance.now();
+      const tested = await send('POST', `/api/v1/channels/${sftp!.id}/test`);
+      assert.ok(performance.now() - started >= 295, 'a failed test answers after the fixed delay');
+      assert.equal(tested.statusCode, 200);
+      assert.deepEqual(json<{ steps: unknown }>(tested).steps, [
+        {
+          step: 'connect',
+          ok: false,
+          message: 'Adresse non autorisée (réseau local, privé ou réservé)',
+          failure: 'address-refused',
+        },
+      ]);
+    } finally {
+      await strict.app.close();
+    }
   });
 
   it('deactivates a channel, audited', async () => {

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ChannelKind } from '../../db/schema.js';
+import type { FailureCategory } from '../delivery-failure.js';
 
 /** The encrypted file to send, as the dispatcher prepared it. */
 export interface DeliveryFile {
@@ -48,8 +49,10 @@ export type TestStepName = 'connect' | 'write' | 'rename' | 'delete';
 export interface TestStep {
   step: TestStepName;
   ok: boolean;
-  /** English detail of the step (the server's error message on failure). */
+  /** French, for the customer: what was done, or on failure the text of `failure` (never the server's reply). */
   message: string;
+  /** On failure, what failed (`delivery-failure.ts`). */
+  failure?: FailureCategory;
 }
 
 export interface ChannelTestReport {
@@ -57,9 +60,14 @@ export interface ChannelTestReport {
   steps: TestStep[];
   /** SFTP: the host key the server presented. */
   hostKeyFingerprint?: string;
+  /** On failure, the raw error (server reply, system error) for the operator's log; never shown to customers. */
+  failureDetail?: string;
 }
 
-/** Sends one file to one channel; throws an AppError (DELIVERY_FAILED, HOST_KEY_MISMATCH) on failure. */
+/**
+ * Sends one file to one channel; throws an AppError (DELIVERY_FAILED, HOST_KEY_MISMATCH) on failure,
+ * whose `params.category` and `params.reason` say what failed in the customer's words (`delivery-failure.ts`).
+ */
 export interface DeliveryTransport {
   deliver(file: DeliveryFile, channel: ChannelTarget): Promise<DeliveryReceipt>;
 }

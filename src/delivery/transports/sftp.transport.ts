@@ -1,7 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { Socket } from 'node:net';
 import path from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import { AppError } from '../../domain/app-error.js';
+import {
+  connectFailureCategory,
+  customerFailureText,
+  deliveryFailure,
+  failureCategoryOf,
+  rawMessage,
+  sentence,
+  type FailureCategory,
+} from '../delivery-failure.js';
+import { OutboundPolicy } from '../outbound-policy.js';
+import { withinDeadline } from './connect-deadline.js';
 import type {
   ChannelTarget,
   ChannelTestReport,
@@ -16,22 +28,43 @@ export function hostKeyFingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
-function failure(error: unknown): AppError {
+/** SFTP status codes (draft-ietf-secsh-filexfer) and the client's errno-like codes for them. */
+const PERMISSION_CODES = new Set<unknown>([2, 3, 'EACCES', 'ENOENT', 'ENOTDIR', 'EPERM']);
+
+/** A failure after login: the server refused a path, or the transfer broke. */
+function transferFailure(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  const reason = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
-  return new AppError('DELIVERY_FAILED', `sftp: ${reason}`, { reason }, { cause: error });
+  const code = (error as { code?: unknown }).code;
+  const category: FailureCategory =
+    PERMISSION_CODES.has(code) || /permission denied|no such file/i.test(rawMessage(error))
+      ? 'permission'
+      : 'transfer';
+  return deliveryFailure(category, `sftp: ${rawMessage(error)}`, error);
 }
 
 function tempName(fileName: string): string {
   return `.${fileName}.${randomBytes(4).toString('hex')}.part`;
 }
 
+export interface SftpTransportOptions {
+  /** Limit of the whole connection (resolution, TCP, SSH handshake, login); 15 s by default. */
+  timeoutMs?: number;
+  /** Where connections may go; by default only public addresses. */
+  policy?: OutboundPolicy;
+}
+
 /**
  * SFTP with password or private key. The host key is checked on every connection against the pinned
  * fingerprint; before the first successful test nothing is pinned and the test reports what it saw.
+ * The host is resolved and checked by the outbound policy, and SSH runs over a socket this transport
+ * opened to the checked address.
  */
 export class SftpTransport implements ServerTransport {
-  constructor(private readonly options: { timeoutMs?: number } = {}) {}
+  private readonly policy: OutboundPolicy;
+
+  constructor(private readonly options: SftpTransportOptions = {}) {
+    this.policy = options.policy ?? new OutboundPolicy();
+  }
 
   private async connect(
     channel: ChannelTarget,
@@ -43,35 +76,64 @@ export class SftpTransport implements ServerTransport {
       });
     }
     if (!allowUnpinned && !channel.hostKeyFingerprint) {
-      throw new AppError('HOST_KEY_MISMATCH', 'no pinned host key: test the channel first');
+      throw deliveryFailure('host-key', 'sftp: no pinned host key: test the channel first');
     }
+    const host = channel.host;
+    const timeoutMs = this.options.timeoutMs ?? 15_000;
     let seen = '';
     let mismatch = false;
-    const client = new SftpClient('publiwatt');
+    let authentication = false;
+    let socket: Socket | undefined;
+    let aborted = false;
+    // Errors are handled through the promises; the library would print late ones to the console.
+    const client = new SftpClient('publiwatt', {
+      error: () => undefined,
+      end: () => undefined,
+      close: () => undefined,
+    });
+    client.on('error', (error: { level?: unknown }) => {
+      if (error.level === 'client-authentication') authentication = true;
+    });
     try {
-      await client.connect({
-        host: channel.host,
-        port: channel.port ?? 22,
-        username: channel.username,
-        ...(channel.authKind === 'key' ? { privateKey: channel.secret } : { password: channel.secret }),
-        readyTimeout: this.options.timeoutMs ?? 15_000,
-        retries: 0,
-        hostVerifier: (key: Buffer) => {
-          seen = hostKeyFingerprint(key);
-          mismatch = channel.hostKeyFingerprint !== null && seen !== channel.hostKeyFingerprint;
-          return !mismatch;
+      await withinDeadline(
+        timeoutMs,
+        async () => {
+          const target = await this.policy.resolve(host);
+          if (aborted) return;
+          socket = new Socket();
+          socket.connect({ host: target.address, port: channel.port ?? 22 });
+          await client.connect({
+            sock: socket,
+            username: channel.username!,
+            ...(channel.authKind === 'key' ? { privateKey: channel.secret! } : { password: channel.secret! }),
+            readyTimeout: timeoutMs,
+            hostVerifier: (key: Buffer) => {
+              seen = hostKeyFingerprint(key);
+              mismatch = channel.hostKeyFingerprint !== null && seen !== channel.hostKeyFingerprint;
+              return !mismatch;
+            },
+          });
         },
-      });
+        () => {
+          aborted = true;
+          socket?.destroy();
+        },
+      );
     } catch (error) {
+      socket?.destroy();
       await client.end().catch(() => undefined);
       if (mismatch) {
-        throw new AppError(
-          'HOST_KEY_MISMATCH',
-          `sftp: the server presented host key ${seen}, not the pinned ${channel.hostKeyFingerprint}`,
-          { seen, pinned: channel.hostKeyFingerprint ?? '' },
+        throw deliveryFailure(
+          'host-key',
+          `sftp: ${host} presented host key ${seen}, not the pinned ${channel.hostKeyFingerprint}`,
         );
       }
-      throw failure(error);
+      if (error instanceof AppError) throw error;
+      const category =
+        authentication || /authentication methods failed/i.test(rawMessage(error))
+          ? 'authentication'
+          : connectFailureCategory(error);
+      throw deliveryFailure(category, `sftp: ${host}: ${rawMessage(error)}`, error);
     }
     return { client, seen };
   }
@@ -85,16 +147,14 @@ export class SftpTransport implements ServerTransport {
       await client.put(file.stream(), temp);
       const size = (await client.stat(temp)).size;
       if (size !== file.size) {
-        throw new AppError('DELIVERY_FAILED', `sftp: remote size ${size} ≠ ${file.size}`, {
-          reason: `taille distante ${size} octets au lieu de ${file.size}`,
-        });
+        throw deliveryFailure('transfer', `sftp: remote size ${size} ≠ ${file.size}`);
       }
       // posix-rename@openssh.com replaces an existing file atomically (a re-send of the same name).
       await client.posixRename(temp, finalPath);
       return { location: finalPath, size };
     } catch (error) {
       await client.delete(temp, true).catch(() => undefined);
-      throw failure(error);
+      throw transferFailure(error);
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -102,13 +162,27 @@ export class SftpTransport implements ServerTransport {
 
   async test(channel: ChannelTarget): Promise<ChannelTestReport> {
     const steps: TestStep[] = [];
+    const failed = (step: TestStep['step'], error: AppError, hostKey?: string): ChannelTestReport => {
+      const category = failureCategoryOf(error);
+      steps.push({
+        step,
+        ok: false,
+        message: sentence(customerFailureText(error)),
+        ...(category ? { failure: category } : {}),
+      });
+      return {
+        ok: false,
+        steps,
+        failureDetail: error.detail,
+        ...(hostKey ? { hostKeyFingerprint: hostKey } : {}),
+      };
+    };
     let connected: { client: SftpClient; seen: string };
     try {
       connected = await this.connect(channel, true);
-      steps.push({ step: 'connect', ok: true, message: `connected, host key ${connected.seen}` });
+      steps.push({ step: 'connect', ok: true, message: `Connecté, clé d’hôte ${connected.seen}` });
     } catch (error) {
-      steps.push({ step: 'connect', ok: false, message: failure(error).detail });
-      return { ok: false, steps };
+      return failed('connect', transferFailure(error));
     }
     const { client, seen } = connected;
     const dir = channel.remoteDir || '.';
@@ -116,18 +190,17 @@ export class SftpTransport implements ServerTransport {
     const renamed = path.posix.join(dir, `.publiwatt-test-${randomBytes(4).toString('hex')}.txt`);
     try {
       for (const [step, action, message] of [
-        ['write', () => client.put(Buffer.from('Publiwatt test\n'), temp), `wrote ${temp}`],
-        ['rename', () => client.rename(temp, renamed), `renamed to ${renamed}`],
-        ['delete', () => client.delete(renamed), `deleted ${renamed}`],
+        ['write', () => client.put(Buffer.from('Publiwatt test\n'), temp), 'Fichier temporaire écrit'],
+        ['rename', () => client.rename(temp, renamed), 'Fichier renommé'],
+        ['delete', () => client.delete(renamed), 'Fichier supprimé'],
       ] as const) {
         try {
           await action();
           steps.push({ step, ok: true, message });
         } catch (error) {
-          steps.push({ step, ok: false, message: failure(error).detail });
           await client.delete(temp, true).catch(() => undefined);
           await client.delete(renamed, true).catch(() => undefined);
-          return { ok: false, steps, hostKeyFingerprint: seen };
+          return failed(step, transferFailure(error), seen);
         }
       }
       return { ok: true, steps, hostKeyFingerprint: seen };

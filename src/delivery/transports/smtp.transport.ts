@@ -47,8 +47,14 @@ export class SmtpTransport implements DeliveryTransport {
         attachments: attach ? [{ filename: file.fileName, content: file.stream() }] : undefined,
       });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new AppError('DELIVERY_FAILED', `smtp: ${reason}`, { reason }, { cause: error });
+      // The mail server's reply is for the log; the customer reads our own words.
+      const raw = error instanceof Error ? error.message : String(error);
+      throw new AppError(
+        'DELIVERY_FAILED',
+        `smtp: ${raw}`,
+        { reason: 'le message n’a pas pu être remis au serveur de messagerie' },
+        { cause: error },
+      );
     }
     return { location: channel.email, size: file.size, attached: attach };
   }

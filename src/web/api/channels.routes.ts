@@ -17,7 +17,25 @@ const TestStepView = Type.Object({
     Type.Literal('delete'),
   ]),
   ok: Type.Boolean(),
-  message: Type.String({ description: "the step's detail, or the server's error message" }),
+  message: Type.String({
+    description:
+      'in French: what the step did, or on failure the text of `failure` (never the server’s reply)',
+  }),
+  failure: Type.Optional(
+    Type.Union(
+      [
+        Type.Literal('address-refused'),
+        Type.Literal('not-found'),
+        Type.Literal('unreachable'),
+        Type.Literal('authentication'),
+        Type.Literal('permission'),
+        Type.Literal('tls'),
+        Type.Literal('host-key'),
+        Type.Literal('transfer'),
+      ],
+      { description: 'on failure, what failed (see docs/delivery.md)' },
+    ),
+  ),
 });
 
 /**
@@ -253,7 +271,10 @@ export const channelRoutes: ApiRouteModule = (app, ctx) => {
         summary: 'Test a file server for real: connect, write a small file, rename it, delete it',
         description:
           "Answers each step's result. The first successful SFTP test pins the server's host key; a " +
-          'different key later fails the test. A failed test is an answer (200, `ok: false`), not an error.',
+          'different key later fails the test. A failed test is an answer (200, `ok: false`), not an error: ' +
+          'the failed step says what failed in fixed words (`failure`), never the server’s reply, and the ' +
+          'answer comes after a fixed delay (20 s). Hosts on loopback, private, link-local or reserved ' +
+          'addresses are refused (`address-refused`) unless the operator allows them.',
         params: IdParams,
         response: {
           200: Type.Object({
