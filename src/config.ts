@@ -105,7 +105,7 @@ export function importLimitsFromEnv(env: NodeJS.ProcessEnv): Partial<ImportLimit
 function loadOrCreateMasterKey(dataDir: string): { key: Buffer; source: 'file' | 'generated' } {
   const file = path.join(dataDir, 'master.key');
   if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     try {
       const fd = openSync(file, 'wx', 0o600);
       writeSync(fd, randomBytes(32).toString('hex') + '\n');

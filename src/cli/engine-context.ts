@@ -3,7 +3,10 @@ import { createDeliveryServices, type DeliveryServices } from '../delivery/deliv
 import { createPublicationEngine, type PublicationEngine } from '../publication/publication-engine.js';
 import { openContext, type CommandContext } from './context.js';
 
-/** A command context with the publication engine and the delivery services wired from the configuration. */
+/**
+ * A command context with the publication engine and the delivery services wired from the configuration,
+ * opened after the master key check (both read and write sealed data).
+ */
 export interface EngineContext extends CommandContext {
   engine: PublicationEngine;
   delivery: DeliveryServices;
@@ -13,7 +16,7 @@ export interface EngineContext extends CommandContext {
 export async function openEngineContext(
   options: { quiet?: boolean } = { quiet: true },
 ): Promise<EngineContext> {
-  const context = await openContext(options);
+  const context = await openContext({ ...options, checkMasterKey: true });
   const delivery = createDeliveryServices({
     config: context.config,
     handle: context.database,

@@ -6,6 +6,7 @@ import { registerDecryptCommand } from './decrypt.command.js';
 import { registerDeliverCommand } from './deliver.command.js';
 import { registerPublishCommand } from './publish.command.js';
 import { registerPurgeCommand } from './purge.command.js';
+import { registerRotateMasterKeyCommand } from './rotate-master-key.command.js';
 import { registerWorkerCommand } from './worker.command.js';
 import { registerGenerateCommand } from './generate.command.js';
 import { registerImportRegistryCommand } from './import-registry.command.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerPublishCommand(program);
   registerDeliverCommand(program);
   registerPurgeCommand(program);
+  registerRotateMasterKeyCommand(program);
   registerGenerateCommand(program);
   registerImportCommand(program);
   registerBenchCommand(program);

@@ -21,7 +21,7 @@ export function registerServeCommand(program: Command): void {
       30,
     )
     .action(async (options: { demo?: boolean; port?: number; jobInterval: number }) => {
-      const context = await openContext({ port: options.port });
+      const context = await openContext({ port: options.port, checkMasterKey: true });
       const { config, database, logger, clock } = context;
       if (config.masterKeySource === 'generated') {
         logger.warn(

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -24,7 +24,11 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
 
 export function openDatabase(url: DatabaseUrl, options: { poolSize?: number } = {}): DatabaseHandle {
   if (url.engine === 'sqlite') {
-    if (url.file !== ':memory:') mkdirSync(path.dirname(url.file), { recursive: true });
+    if (url.file !== ':memory:') {
+      mkdirSync(path.dirname(url.file), { recursive: true, mode: 0o700 });
+      // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database file's mode.
+      closeSync(openSync(url.file, 'a', 0o600));
+    }
     const sqlite = new SqliteDatabase(url.file);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('busy_timeout = 15000');

@@ -204,6 +204,20 @@ export interface Schema {
   publication_prm: PublicationPrmTable;
   curve_day: CurveDayTable;
   index_reading: IndexReadingTable;
+  master_key_check: MasterKeyCheckTable;
+}
+
+/**
+ * One row (id 1): the check value of the master key everything is sealed with; while a rotation is
+ * unfinished, the new key's check value and the last archived file re-sealed (in path order).
+ */
+export interface MasterKeyCheckTable {
+  id: number;
+  check_value: string;
+  created_at: string;
+  rotation_check_value: string | null;
+  rotation_started_at: string | null;
+  rotation_file_cursor: string | null;
 }
 
 /** One subscription of a SIREN; ended rows are kept. `format` is the latest requested format. */

@@ -8,6 +8,7 @@ import * as m0005 from './0005-publications.js';
 import * as m0006 from './0006-measurement-versions.js';
 import * as m0007 from './0007-publication-prm-unchecked.js';
 import * as m0008 from './0008-throttle-subject.js';
+import * as m0009 from './0009-master-key-check.js';
 
 /**
  * Numbered migrations, applied in order on both engines. Never edit one that has landed: add the next.
@@ -24,4 +25,5 @@ export const MIGRATIONS: ReadonlyArray<
   ['0006-measurement-versions', m0006.up],
   ['0007-publication-prm-unchecked', m0007.up],
   ['0008-throttle-subject', m0008.up],
+  ['0009-master-key-check', m0009.up],
 ];
