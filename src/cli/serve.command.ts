@@ -8,6 +8,12 @@ import { createDeliveryServices } from '../delivery/delivery-services.js';
 import { startBackgroundJobs } from '../jobs/background-jobs.js';
 import { createPublicationEngine } from '../publication/publication-engine.js';
 
+/** The host part of a URL reaching a server listening on `host`. */
+function browsableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
@@ -15,12 +21,16 @@ export function registerServeCommand(program: Command): void {
     .option('--demo', 'seed the demo entreprise when the database has none, and print its logins')
     .option('--port <port>', 'TCP port to listen on (default: $PORT or 3000)', parsePortOption)
     .option(
+      '--host <address>',
+      'address to listen on (default: 0.0.0.0, every interface; with --demo: 127.0.0.1, this machine only)',
+    )
+    .option(
       '--job-interval <seconds>',
       'pause between two passes of publication and delivery work',
       parseSecondsOption,
       30,
     )
-    .action(async (options: { demo?: boolean; port?: number; jobInterval: number }) => {
+    .action(async (options: { demo?: boolean; port?: number; host?: string; jobInterval: number }) => {
       const context = await openContext({ port: options.port, checkMasterKey: true });
       const { config, database, logger, clock } = context;
       if (config.masterKeySource === 'generated') {
@@ -38,6 +48,7 @@ export function registerServeCommand(program: Command): void {
         handle: database,
         clock,
         portalUrl: publicUrlOf(config),
+        logger,
       });
       const publication = createPublicationEngine({
         config,
@@ -52,7 +63,9 @@ export function registerServeCommand(program: Command): void {
         notifier: delivery.notifier,
         publication,
       });
-      await app.listen({ port: config.port, host: '0.0.0.0' });
+      // The demo prints its passwords: it stays on this machine unless asked otherwise.
+      const host = options.host ?? (options.demo ? '127.0.0.1' : '0.0.0.0');
+      await app.listen({ port: config.port, host });
       const jobs = startBackgroundJobs({
         engine: publication,
         dispatcher: delivery.dispatcher(publication.files),
@@ -63,7 +76,7 @@ export function registerServeCommand(program: Command): void {
       if (options.demo) {
         const lines = DEMO_LOGINS.map((l) => `  ${l.email.padEnd(32)} ${l.password.padEnd(22)} ${l.role}`);
         process.stdout.write(
-          `\nPubliwatt démo : http://localhost:${config.port}\nComptes de démonstration :\n${lines.join('\n')}\n\n`,
+          `\nPubliwatt démo : http://${browsableHost(host)}:${config.port}\nComptes de démonstration :\n${lines.join('\n')}\n\n`,
         );
       }
       await new Promise<void>((resolve) => {

@@ -34,6 +34,7 @@ import './guards.js';
 import { trustProxyOption } from './trusted-proxies.js';
 import { inputErrorsOf, type InputError, type InputLocation } from './validation-errors.js';
 import { registerAssetRoutes } from './routes/assets.route.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { registerChannelConfirmationRoute } from './routes/channel-confirmation.route.js';
 import { registerHealthRoute } from './routes/health.route.js';
 import { PublicationSettingsService } from '../delivery/publication-settings.service.js';
@@ -155,6 +156,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       if (method !== 'HEAD') app.registeredRoutes.push({ method, url: route.url });
     }
   });
+  // First, so every answer carries them: pages, API, files, redirects, errors and 404s.
+  await registerSecurityHeaders(app);
 
   app.setErrorHandler((error, request, reply) => {
     const errors = schemaViolationsOf(error, request);

@@ -200,7 +200,8 @@ function KeySection(props: {
             type="button"
             class="secondary"
             id="copier-cle"
-            onclick="navigator.clipboard.writeText(document.getElementById('cle').textContent).then(() => { this.textContent = 'Clé copiée'; })"
+            data-copie="cle"
+            data-copie-fait="Clé copiée"
           >
             Copier la clé
           </button>
@@ -337,6 +338,7 @@ async function renderChannels(
       viewer: caller.viewer,
       current: '/portail/canaux',
       breadcrumb: [{ label: 'Accueil', href: '/portail' }, { label: TITLE }],
+      scripts: options.revealed ? ['/assets/copy-button.js'] : [],
       children: (
         <>
           <p class="lead">

@@ -9,6 +9,7 @@ import { ARCHIVE_FIRST_DAY, oldestAccessibleDay } from '../../../domain/archive-
 import { parisDay, parisTimestamp } from '../../../domain/publication-windows.js';
 import { searchFlux, type FluxSearchInput } from '../../../publication/archive/flux-search.js';
 import { frenchMessage } from '../../error-messages.js';
+import { localPathOr, sameSiteReferer } from '../../local-redirect.js';
 import { Alert, EmptyState, Pagination, StatusBadge } from '../components.js';
 import { frenchDay, parisDateTimeOf } from '../format-dates.js';
 import type { PortalContext } from '../portal-context.js';
@@ -368,12 +369,17 @@ export function registerFluxPages(app: FastifyInstance, ctx: PortalContext): voi
       const publication = await visiblePublication(ctx, caller.user, idParam(request));
       const channelId = Number.parseInt(field(formOf(request), 'channelId'), 10);
       await ctx.deliveries.resend(caller.actor, { publicationId: publication.id, channelId });
-      const back = request.headers.referer?.includes('/portail/flux')
-        ? request.headers.referer
-        : '/portail/flux?recherche=1';
-      const url = new URL(back, 'http://portail');
-      url.searchParams.set('renvoi', 'ok');
-      return reply.redirect(`${url.pathname}${url.search}`, 303);
+      // Back to the search the form was on, with its criteria; any other Referer goes to a fixed page.
+      const from = sameSiteReferer(request);
+      const back = new URL(
+        from?.pathname === '/portail/flux' ? `${from.pathname}${from.search}` : '/portail/flux?recherche=1',
+        'http://portail',
+      );
+      back.searchParams.set('renvoi', 'ok');
+      return reply.redirect(
+        localPathOr(`${back.pathname}${back.search}`, '/portail/flux?recherche=1&renvoi=ok'),
+        303,
+      );
     }),
   );
 }
