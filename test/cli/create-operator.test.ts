@@ -1,28 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { it } from 'node:test';
 import { cliEnv, runCli } from '../support/cli.js';
 import { describeEachEngine } from '../support/databases.js';
 import { bearer, startTestServer } from '../support/web.js';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-function runWithStdin(args: string[], env: Record<string, string>, input: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/cli-entry.ts', ...args], {
-      cwd: ROOT,
-      env,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 describeEachEngine('create-operator', (ctx) => {
   it('creates an operator and prints a token (once) that reaches operator routes only', async () => {
@@ -48,14 +28,14 @@ describeEachEngine('create-operator', (ctx) => {
     } finally {
       await server.app.close();
     }
-    const again = await runWithStdin(
+    const again = await runCli(
       ['create-operator', 'ops@distributeur.fr', '--password-stdin'],
       env,
       'a-long-operator-password\n',
     );
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /operator exists, new token/);
-    const weak = await runWithStdin(
+    const weak = await runCli(
       ['create-operator', 'other@distributeur.fr', '--password-stdin'],
       env,
       'short\n',

@@ -25,20 +25,6 @@ function oneLine(result: CliResult): string {
   return lines[0]!;
 }
 
-/** Runs the CLI with `input` on its standard input. */
-function runCliWithInput(args: string[], env: Record<string, string>, input: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = startCli(args, env);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin!.end(input);
-  });
-}
-
 for (const engine of TEST_ENGINES) {
   void describe(`master key on the command line [${engine}]`, () => {
     const databases: TestDatabase[] = [];
@@ -110,7 +96,7 @@ for (const engine of TEST_ENGINES) {
       const started = await runCli(['publish', '--due'], newEnv);
       assert.equal(started.code, 0, started.stderr);
 
-      const back = await runCliWithInput(
+      const back = await runCli(
         ['rotate-master-key', '--new-key-file', '-'],
         newEnv,
         OLD_KEY.toString('hex'),

@@ -31,7 +31,12 @@ export function startCli(args: string[], env: Record<string, string>): ChildProc
   return spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env, stdio: 'pipe' });
 }
 
-export function runCli(args: string[], env: Record<string, string> = cliEnv()): Promise<CliResult> {
+/** Runs the CLI to its end; `input`, when given, is written to its standard input. */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = cliEnv(),
+  input?: string,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = startCli(args, env);
     let stdout = '';
@@ -40,5 +45,6 @@ export function runCli(args: string[], env: Record<string, string> = cliEnv()): 
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    if (input !== undefined) child.stdin!.end(input);
   });
 }

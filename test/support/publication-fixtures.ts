@@ -7,6 +7,7 @@ import { buffer } from 'node:stream/consumers';
 import { pino } from 'pino';
 import yauzl from 'yauzl';
 import type { Clock } from '../../src/clock.js';
+import { ChannelRepository } from '../../src/db/channel.repository.js';
 import type { DatabaseHandle, Db } from '../../src/db/database.js';
 import { MeasurementRepository, type CurveDay, type Quantity } from '../../src/db/measurement.repository.js';
 import { SubscriptionRepository } from '../../src/db/subscription.repository.js';
@@ -241,4 +242,47 @@ export async function seedPublication(
     },
     [{ prm: '22200000000001', contractNumber: 'CTR-Y' }],
   );
+}
+
+/** An active e-mail channel of the entreprise, inserted as it stands after its confirmation. */
+export function seedEmailChannel(
+  db: Db,
+  entrepriseId: number,
+  email: string,
+  label: string,
+): Promise<number> {
+  return new ChannelRepository(db).insert({
+    entreprise_id: entrepriseId,
+    kind: 'email',
+    label,
+    email,
+    allow_self_signed: 0,
+    insecure_acknowledged: 0,
+    status: 'ACTIF',
+    created_at: '2026-01-01T00:00:00.000Z',
+    updated_at: '2026-01-01T00:00:00.000Z',
+  });
+}
+
+/** A delivery of a publication that failed for good (9 attempts), with the error shown to the customer. */
+export async function seedFailedDelivery(
+  db: Db,
+  delivery: { publicationId: number; channelId: number; entrepriseId: number; error: string },
+): Promise<number> {
+  const row = await db
+    .insertInto('delivery')
+    .values({
+      publication_id: delivery.publicationId,
+      channel_id: delivery.channelId,
+      entreprise_id: delivery.entrepriseId,
+      resend_seq: 0,
+      status: 'failed',
+      attempts: 9,
+      next_attempt_at: '2026-01-01T00:00:00.000Z',
+      last_error: delivery.error,
+      created_at: '2026-01-01T00:00:00.000Z',
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
 }

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { ChannelRepository } from '../../src/db/channel.repository.js';
 import { SubscriptionService } from '../../src/subscriptions/subscription.service.js';
 import { describeEachEngine } from '../support/databases.js';
-import { seedPublication } from '../support/publication-fixtures.js';
+import { seedEmailChannel, seedFailedDelivery, seedPublication } from '../support/publication-fixtures.js';
 import { prmNumber, seedEntreprise, sirenNumber } from '../support/registry-fixtures.js';
 import { bearer, json, seedUser, startTestServer, TEST_PASSWORD, type TestServer } from '../support/web.js';
 
@@ -487,32 +486,18 @@ describeEachEngine('tenant isolation over every route', (ctx) => {
       }),
     ).key;
     assert.match(yKey, /^[0-9a-f]{64}$/);
-    const channelId = await new ChannelRepository(ctx.handle.db).insert({
-      entreprise_id: yUser.user.entrepriseId,
-      kind: 'email',
-      label: 'Boîte Yttrium',
-      email: 'flux@yttrium.fr',
-      allow_self_signed: 0,
-      insecure_acknowledged: 0,
-      status: 'ACTIF',
-      created_at: '2026-01-01T00:00:00.000Z',
-      updated_at: '2026-01-01T00:00:00.000Z',
+    const channelId = await seedEmailChannel(
+      ctx.handle.db,
+      yUser.user.entrepriseId,
+      'flux@yttrium.fr',
+      'Boîte Yttrium',
+    );
+    const deliveryId = await seedFailedDelivery(ctx.handle.db, {
+      publicationId,
+      channelId,
+      entrepriseId: yUser.user.entrepriseId,
+      error: 'connexion refusée',
     });
-    const delivery = await ctx.handle.db
-      .insertInto('delivery')
-      .values({
-        publication_id: publicationId,
-        channel_id: channelId,
-        entreprise_id: yUser.user.entrepriseId,
-        resend_seq: 0,
-        status: 'failed',
-        attempts: 9,
-        next_attempt_at: '2026-01-01T00:00:00.000Z',
-        last_error: 'connexion refusée',
-        created_at: '2026-01-01T00:00:00.000Z',
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
     y = {
       userId: yUser.user.id,
       tokenId: yTokens[0]!.id,
@@ -520,7 +505,7 @@ describeEachEngine('tenant isolation over every route', (ctx) => {
       publicationId,
       siren: '552100554',
       channelId,
-      deliveryId: delivery.id,
+      deliveryId,
       prm: prmNumber(1, '222'),
       markers: [
         'y@yttrium.fr',
@@ -609,32 +594,13 @@ describeEachEngine('SIREN perimeters over every route', (ctx) => {
     );
     const publicationId = await seedPublication(ctx.handle, change!.subscription.id, entrepriseId);
     // The entreprise's channel serves every SIREN: it is B's delivery that must stay out of reach.
-    const channelId = await new ChannelRepository(ctx.handle.db).insert({
-      entreprise_id: entrepriseId,
-      kind: 'email',
-      label: 'Boîte Argon',
-      email: 'flux@argon.fr',
-      allow_self_signed: 0,
-      insecure_acknowledged: 0,
-      status: 'ACTIF',
-      created_at: '2026-01-01T00:00:00.000Z',
-      updated_at: '2026-01-01T00:00:00.000Z',
+    const channelId = await seedEmailChannel(ctx.handle.db, entrepriseId, 'flux@argon.fr', 'Boîte Argon');
+    const deliveryId = await seedFailedDelivery(ctx.handle.db, {
+      publicationId,
+      channelId,
+      entrepriseId: entrepriseId,
+      error: 'boîte du SIREN B pleine',
     });
-    const delivery = await ctx.handle.db
-      .insertInto('delivery')
-      .values({
-        publication_id: publicationId,
-        channel_id: channelId,
-        entreprise_id: entrepriseId,
-        resend_seq: 0,
-        status: 'failed',
-        attempts: 9,
-        next_attempt_at: '2026-01-01T00:00:00.000Z',
-        last_error: 'boîte du SIREN B pleine',
-        created_at: '2026-01-01T00:00:00.000Z',
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
     b = {
       userId: bUser.user.id,
       tokenId: bTokens[0]!.id,
@@ -642,7 +608,7 @@ describeEachEngine('SIREN perimeters over every route', (ctx) => {
       publicationId,
       siren: sirenB,
       channelId,
-      deliveryId: delivery.id,
+      deliveryId,
       prm: prmNumber(1, '444'),
       markers: [
         sirenB,

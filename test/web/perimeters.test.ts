@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { ChannelRepository } from '../../src/db/channel.repository.js';
 import type { UserRecord } from '../../src/db/user.repository.js';
 import { DeliveryService } from '../../src/delivery/delivery.service.js';
 import { importRegistryCsv } from '../../src/registry/registry-import.js';
 import { SubscriptionService } from '../../src/subscriptions/subscription.service.js';
 import { serviceActorOf } from '../../src/web/service-actor-of.js';
 import { describeEachEngine } from '../support/databases.js';
-import { seedPublication } from '../support/publication-fixtures.js';
+import { seedEmailChannel, seedFailedDelivery, seedPublication } from '../support/publication-fixtures.js';
 import { prmNumber, registryCsv, seedEntreprise, sirenNumber } from '../support/registry-fixtures.js';
 import { bearer, json, seedUser, startTestServer, type TestServer } from '../support/web.js';
 
@@ -108,35 +107,9 @@ describeEachEngine('SIREN perimeters of user managers, the audit log and deliver
     subscriptionB = await subscribe(sirenB);
     publicationA = await seedPublication(ctx.handle, subscriptionA, entrepriseId);
     publicationB = await seedPublication(ctx.handle, subscriptionB, entrepriseId);
-    const channelId = await new ChannelRepository(ctx.handle.db).insert({
-      entreprise_id: entrepriseId,
-      kind: 'email',
-      label: 'Boîte Bore',
-      email: 'flux@bore.fr',
-      allow_self_signed: 0,
-      insecure_acknowledged: 0,
-      status: 'ACTIF',
-      created_at: '2026-01-01T00:00:00.000Z',
-      updated_at: '2026-01-01T00:00:00.000Z',
-    });
-    const failedDelivery = async (publicationId: number, error: string) =>
-      (
-        await ctx.handle.db
-          .insertInto('delivery')
-          .values({
-            publication_id: publicationId,
-            channel_id: channelId,
-            entreprise_id: entrepriseId,
-            resend_seq: 0,
-            status: 'failed',
-            attempts: 9,
-            next_attempt_at: '2026-01-01T00:00:00.000Z',
-            last_error: error,
-            created_at: '2026-01-01T00:00:00.000Z',
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow()
-      ).id;
+    const channelId = await seedEmailChannel(ctx.handle.db, entrepriseId, 'flux@bore.fr', 'Boîte Bore');
+    const failedDelivery = (publicationId: number, error: string) =>
+      seedFailedDelivery(ctx.handle.db, { publicationId, channelId, entrepriseId, error });
     deliveryA = await failedDelivery(publicationA, 'serveur du SIREN A injoignable');
     deliveryB = await failedDelivery(publicationB, 'serveur du SIREN B injoignable');
   });

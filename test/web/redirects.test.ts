@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { ChannelRepository } from '../../src/db/channel.repository.js';
 import { SubscriptionService } from '../../src/subscriptions/subscription.service.js';
 import { describeEachEngine } from '../support/databases.js';
-import { seedPublication } from '../support/publication-fixtures.js';
+import { seedEmailChannel, seedPublication } from '../support/publication-fixtures.js';
 import { seedEntreprise } from '../support/registry-fixtures.js';
 import { loginSession, seedUser, startTestServer, type TestServer } from '../support/web.js';
 
@@ -31,17 +30,7 @@ describeEachEngine('redirects built from request input', (ctx) => {
       server.clock.now(),
     );
     publicationId = await seedPublication(ctx.handle, change!.subscription.id, user.entrepriseId);
-    channelId = await new ChannelRepository(ctx.handle.db).insert({
-      entreprise_id: user.entrepriseId,
-      kind: 'email',
-      label: 'Boîte Xenon',
-      email: 'flux@xenon.fr',
-      allow_self_signed: 0,
-      insecure_acknowledged: 0,
-      status: 'ACTIF',
-      created_at: '2026-01-01T00:00:00.000Z',
-      updated_at: '2026-01-01T00:00:00.000Z',
-    });
+    channelId = await seedEmailChannel(ctx.handle.db, user.entrepriseId, 'flux@xenon.fr', 'Boîte Xenon');
     session = await loginSession(server.app, 'x@xenon.fr');
   });
   after(() => server.app.close());

@@ -6,7 +6,6 @@ import { after, before, it } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from '../../src/config.js';
-import { ChannelRepository } from '../../src/db/channel.repository.js';
 import { MeasurementRepository } from '../../src/db/measurement.repository.js';
 import { buildServer } from '../../src/web/server.js';
 import { describeEachEngine } from '../support/databases.js';
@@ -18,6 +17,7 @@ import {
   seedPublicationRegistry,
   storeCurves,
   subscribe,
+  seedEmailChannel,
 } from '../support/publication-fixtures.js';
 import {
   bearer,
@@ -107,17 +107,7 @@ describeEachEngine('security headers of every answer', (ctx) => {
       await server.app.inject({ method: 'GET', url: '/api/v1/flux', headers: bearer(token) }),
     );
     ids.publication = found.items[0]!.id;
-    ids.channel = await new ChannelRepository(db).insert({
-      entreprise_id: alpha,
-      kind: 'email',
-      label: 'Boîte Alpha',
-      email: 'flux@alpha.fr',
-      allow_self_signed: 0,
-      insecure_acknowledged: 0,
-      status: 'ACTIF',
-      created_at: '2026-01-01T00:00:00.000Z',
-      updated_at: '2026-01-01T00:00:00.000Z',
-    });
+    ids.channel = await seedEmailChannel(db, alpha, 'flux@alpha.fr', 'Boîte Alpha');
     session = await loginSession(server.app, 'admin@alpha.fr');
   });
   after(() => server.app.close());
