@@ -118,12 +118,16 @@ function loadOrCreateMasterKey(dataDir: string): { key: Buffer; source: 'file' |
   return { key: parseMasterKey(readFileSync(file, 'utf8'), file), source: 'file' };
 }
 
+/** The database the environment names (`PUBLIWATT_DATABASE_URL`, else SQLite in the data directory). */
+export function databaseUrlOf(env: NodeJS.ProcessEnv): DatabaseUrl {
+  const dataDir = path.resolve(env.PUBLIWATT_DATA_DIR || './data');
+  return parseDatabaseUrl(env.PUBLIWATT_DATABASE_URL || `sqlite:${path.join(dataDir, 'publiwatt.db')}`);
+}
+
 /** Builds the configuration from the environment; any invalid value fails naming its variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { port?: number } = {}): Config {
   const dataDir = path.resolve(env.PUBLIWATT_DATA_DIR || './data');
-  const database = parseDatabaseUrl(
-    env.PUBLIWATT_DATABASE_URL || `sqlite:${path.join(dataDir, 'publiwatt.db')}`,
-  );
+  const database = databaseUrlOf(env);
   const port = overrides.port ?? parsePort(env.PORT || '3000');
   const smtpUrl = env.PUBLIWATT_SMTP_URL || undefined;
   if (smtpUrl !== undefined && !/^smtps?:\/\/[^/]+/.test(smtpUrl)) {

@@ -30,6 +30,7 @@ export async function openEngineContext(
     clock: context.clock,
     logger: context.logger,
     notifier: delivery.notifier,
+    mailer: delivery.mailer,
   });
   return { ...context, engine, delivery, close: () => context.database.destroy() };
 }

@@ -1,12 +1,39 @@
 import { publicUrlOf } from '../config.js';
 import type { Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
 import { DEMO_LOGINS, seedDemo } from '../demo/seed-demo.js';
 import { buildServer } from '../web/server.js';
 import { openContext } from './context.js';
 import { parsePortOption, parseSecondsOption } from './options.js';
 import { createDeliveryServices } from '../delivery/delivery-services.js';
 import { startBackgroundJobs } from '../jobs/background-jobs.js';
+import { removeAbandonedTemporaryFiles } from '../jobs/start-cleanup.js';
 import { createPublicationEngine } from '../publication/publication-engine.js';
+import { DEFAULT_SHUTDOWN_GRACE_SECONDS, untilStopped } from './graceful-stop.js';
+
+interface ServeOptions {
+  demo?: boolean;
+  port?: number;
+  host?: string;
+  jobInterval: number;
+  shutdownGrace: number;
+}
+
+/**
+ * Stops accepting connections at once and lets requests under way finish; those still open after
+ * `cancelAfterMs` (a long download or upload) are cut.
+ */
+async function closeHttp(
+  app: Pick<FastifyInstance, 'close' | 'server'>,
+  cancelAfterMs: number,
+): Promise<void> {
+  const cut = setTimeout(() => app.server.closeAllConnections(), cancelAfterMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(cut);
+  }
+}
 
 /** The host part of a URL reaching a server listening on `host`. */
 function browsableHost(host: string): string {
@@ -30,9 +57,16 @@ export function registerServeCommand(program: Command): void {
       parseSecondsOption,
       30,
     )
-    .action(async (options: { demo?: boolean; port?: number; host?: string; jobInterval: number }) => {
+    .option(
+      '--shutdown-grace <seconds>',
+      'on SIGTERM/SIGINT, how long requests and work in flight may finish before they are cut and given back',
+      parseSecondsOption,
+      DEFAULT_SHUTDOWN_GRACE_SECONDS,
+    )
+    .action(async (options: ServeOptions) => {
       const context = await openContext({ port: options.port, checkMasterKey: true });
       const { config, database, logger, clock } = context;
+      await removeAbandonedTemporaryFiles({ dataDir: config.dataDir, now: clock.now(), logger });
       if (config.masterKeySource === 'generated') {
         logger.warn(
           { file: `${config.dataDir}/master.key` },
@@ -56,6 +90,7 @@ export function registerServeCommand(program: Command): void {
         clock,
         logger,
         notifier: delivery.notifier,
+        mailer: delivery.mailer,
       });
       const app = await buildServer({
         ...context,
@@ -79,17 +114,17 @@ export function registerServeCommand(program: Command): void {
           `\nPubliwatt démo : http://${browsableHost(host)}:${config.port}\nComptes de démonstration :\n${lines.join('\n')}\n\n`,
         );
       }
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          logger.info({ signal }, 'shutting down');
-          void jobs
-            .stop()
-            .then(() => app.close())
-            .then(() => database.destroy())
-            .finally(resolve);
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
+      await untilStopped({
+        logger,
+        graceSeconds: options.shutdownGrace,
+        async stop(budget) {
+          try {
+            // Both at once: the port closes first thing, background work drains meanwhile.
+            await Promise.all([closeHttp(app, budget.cancelAfterMs), jobs.stop(budget)]);
+          } finally {
+            await database.destroy();
+          }
+        },
       });
     });
 }

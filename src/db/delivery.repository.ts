@@ -119,6 +119,29 @@ export class DeliveryRepository {
     return result.rows;
   }
 
+  /**
+   * Gives back claimed rows this owner has not finished because its process is stopping: pending and
+   * due at once for any dispatcher, the claim's attempt not counted (nor its first-attempt instant,
+   * when it was the first). Returns how many were still held.
+   */
+  async giveBack(ids: readonly number[], owner: string): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.db
+      .updateTable('delivery')
+      .set({
+        status: 'pending',
+        lease_owner: null,
+        lease_expires_at: null,
+        attempts: sql<number>`attempts - 1`,
+        first_attempt_at: sql<string | null>`case when attempts = 1 then null else first_attempt_at end`,
+      })
+      .where('id', 'in', [...ids])
+      .where('status', '=', 'delivering')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   /** True when this owner still held the lease and recorded the success. */
   async markDelivered(
     id: number,
@@ -209,6 +232,9 @@ export class DeliveryRepository {
       query = query.where('delivery.entreprise_id', '=', filter.entrepriseId);
     if (filter.id !== undefined) query = query.where('delivery.id', '=', filter.id);
     if (filter.status !== undefined) query = query.where('delivery.status', '=', filter.status);
+    if (filter.retrying) {
+      query = query.where('delivery.status', '=', 'pending').where('delivery.attempts', '>', 0);
+    }
     if (filter.channelId !== undefined) query = query.where('delivery.channel_id', '=', filter.channelId);
     if (filter.publicationId !== undefined)
       query = query.where('delivery.publication_id', '=', filter.publicationId);
@@ -230,6 +256,8 @@ export interface DeliveryFilter {
   entrepriseId?: number;
   id?: number;
   status?: DeliveryRow['status'];
+  /** Only deliveries waiting for another attempt after one or more (pending, attempts > 0). */
+  retrying?: boolean;
   channelId?: number;
   publicationId?: number;
   /** Only deliveries of publications of these SIRENs (a user's perimeter). */

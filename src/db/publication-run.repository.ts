@@ -208,6 +208,26 @@ export class PublicationRunRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * Gives back a run this owner holds and did not finish because its process is stopping: pending,
+   * claimable at once, the attempt not counted (it did not fail). False when the run was not held.
+   */
+  async giveBack(id: number, owner: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('publication_run')
+      .set({
+        status: 'pending',
+        lease_owner: null,
+        lease_expires_at: null,
+        attempts: sql<number>`attempts - 1`,
+      })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   /** Marks the run done if this owner still holds it; false otherwise (someone else finished it). */
   async complete(id: number, owner: string, now: Date): Promise<boolean> {
     const result = await this.db
@@ -226,9 +246,12 @@ export class PublicationRunRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Gives a failed attempt back to the queue after `retryAt`, or marks it failed for good. */
-  async release(id: number, owner: string, error: string, retryAt: Date | null): Promise<void> {
-    await this.db
+  /**
+   * Gives a failed attempt back to the queue after `retryAt`, or marks it failed for good; false when
+   * this owner no longer held the run (nothing changed).
+   */
+  async release(id: number, owner: string, error: string, retryAt: Date | null): Promise<boolean> {
+    const result = await this.db
       .updateTable('publication_run')
       .set({
         status: retryAt === null ? 'failed' : 'pending',
@@ -238,7 +261,41 @@ export class PublicationRunRepository {
       })
       .where('id', '=', id)
       .where('lease_owner', '=', owner)
-      .execute();
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Runs in trouble, oldest window first: `failing` = not done after at least `fastAttempts` attempts
+   * (still retried hourly), `failed` = given up (they can never succeed).
+   */
+  async listInTrouble(status: 'failing' | 'failed', fastAttempts: number): Promise<PublicationRunRecord[]> {
+    let query = this.db.selectFrom('publication_run').selectAll();
+    query =
+      status === 'failed'
+        ? query.where('status', '=', 'failed')
+        : query.where('status', 'in', ['pending', 'running']).where('attempts', '>=', fastAttempts);
+    const rows = await query.orderBy('window_start').orderBy('id').limit(1000).execute();
+    return rows.map(toRecord);
+  }
+
+  /**
+   * Makes a pending or failed run claimable now, keeping its identity and attempts; false when it is
+   * done, empty or held by a live worker.
+   */
+  async makeRunnableNow(id: number, now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('publication_run')
+      .set({ status: 'pending', lease_owner: null, lease_expires_at: null })
+      .where('id', '=', id)
+      .where((eb) =>
+        eb.or([
+          eb('status', 'in', ['pending', 'failed']),
+          eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<=', now.toISOString())]),
+        ]),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async listForSubscription(subscriptionId: number): Promise<PublicationRunRecord[]> {

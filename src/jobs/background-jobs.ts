@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Dispatcher } from '../delivery/dispatcher.js';
 import type { PublicationEngine } from '../publication/publication-engine.js';
+import { StopController } from '../stop-signal.js';
 
 export interface BackgroundJobsOptions {
   engine: PublicationEngine;
@@ -20,35 +21,42 @@ const DAY_MS = 24 * 3_600_000;
 /**
  * The work `serve` and `worker` do continuously: create the runs of ended windows, publish them,
  * deliver what is due, and once a day purge what is older than four years. Each pass is idempotent
- * and safe beside other processes doing the same (unique run keys, leases). Returns `stop()`, which
- * resolves once the current pass has finished.
+ * and safe beside other processes doing the same (unique run keys, leases). Returns `stop()`: nothing
+ * more is claimed and claimed deliveries not started are given back at once; what is in flight may
+ * finish until `cancelAfterMs`, then it is abandoned and given back. Resolves once nothing is held.
  */
-export function startBackgroundJobs(options: BackgroundJobsOptions): { stop(): Promise<void> } {
+export function startBackgroundJobs(options: BackgroundJobsOptions): {
+  stop(options?: { cancelAfterMs?: number }): Promise<void>;
+} {
   const { engine, dispatcher, clock, logger } = options;
   const interval = options.intervalMs ?? 30_000;
-  const abort = new AbortController();
+  const stopping = new StopController();
   let lastPurge = 0;
   const loop = async () => {
-    while (!abort.signal.aborted) {
+    while (!stopping.draining.aborted) {
       try {
         if (options.schedule !== false) {
-          const scheduled = await engine.schedule();
+          const scheduled = await engine.schedule({ stop: stopping.draining });
           if (scheduled.created + scheduled.empty > 0) logger.info(scheduled, 'publication runs created');
         }
-        const outcomes = await engine.runPending({ limit: 50 });
+        const outcomes = await engine.runPending({ limit: 50, stop: stopping });
         if (outcomes.length > 0) logger.info({ runs: outcomes.length }, 'publication runs processed');
-        const delivered = await dispatcher.runDue();
-        if (delivered.delivered + delivered.retried + delivered.failed > 0)
+        const delivered = await dispatcher.runDue(stopping);
+        if (delivered.delivered + delivered.retried + delivered.failed + (delivered.released ?? 0) > 0)
           logger.info(delivered, 'deliveries processed');
-        if (options.schedule !== false && clock.now().getTime() - lastPurge >= DAY_MS) {
+        if (
+          options.schedule !== false &&
+          !stopping.draining.aborted &&
+          clock.now().getTime() - lastPurge >= DAY_MS
+        ) {
           lastPurge = clock.now().getTime();
-          await engine.purge();
+          await engine.purge({ stop: stopping.draining });
         }
       } catch (error) {
         logger.error({ err: error }, 'background pass failed; retrying at the next pass');
       }
       try {
-        await sleep(interval, undefined, { signal: abort.signal });
+        await sleep(interval, undefined, { signal: stopping.draining });
       } catch {
         // aborted: leave the loop
       }
@@ -56,9 +64,17 @@ export function startBackgroundJobs(options: BackgroundJobsOptions): { stop(): P
   };
   const running = loop();
   return {
-    async stop() {
-      abort.abort();
-      await running;
+    async stop(stopOptions = {}) {
+      stopping.drain();
+      const cancel =
+        stopOptions.cancelAfterMs === undefined
+          ? undefined
+          : setTimeout(() => stopping.cancel(), stopOptions.cancelAfterMs);
+      try {
+        await running;
+      } finally {
+        clearTimeout(cancel);
+      }
     },
   };
 }

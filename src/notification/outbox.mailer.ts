@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Clock } from '../clock.js';
@@ -39,4 +39,33 @@ export class OutboxMailer implements Mailer {
     await handle.close();
     await rename(temporary, path.join(this.directory, name));
   }
+}
+
+/**
+ * How long an outbox temporary file may go unmodified before it counts as abandoned: a mail is written
+ * in one call and renamed at once, so any older one was left by a process that died.
+ */
+export const ABANDONED_OUTBOX_PART_AGE_MS = 10 * 60_000;
+
+/**
+ * Removes the outbox's temporary files (`.<name>.eml.part`) last modified before `olderThan`; returns
+ * how many. A missing folder has none.
+ */
+export async function removeAbandonedOutboxParts(directory: string, olderThan: Date): Promise<number> {
+  const names = await readdir(directory).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    if (!/^\..+\.eml\.part$/.test(name)) continue;
+    const file = path.join(directory, name);
+    // Gone meanwhile: its writer renamed or removed it.
+    const modified = await stat(file).then(
+      (info) => info.mtime,
+      () => undefined,
+    );
+    if (modified && modified < olderThan) {
+      await rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }

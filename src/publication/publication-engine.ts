@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { MasterCipher } from '../crypto/master-cipher.js';
-import type { DatabaseHandle } from '../db/database.js';
+import type { DatabaseHandle, Db } from '../db/database.js';
 import { PublicationRunRepository } from '../db/publication-run.repository.js';
 import { PublicationRepository } from '../db/publication.repository.js';
 import { SubscriptionRepository } from '../db/subscription.repository.js';
@@ -13,15 +13,26 @@ import type { PublicationFileSource } from '../delivery/publication-file-source.
 import { AppError } from '../domain/app-error.js';
 import { isWindowStart, windowContaining, type Frequency } from '../domain/publication-windows.js';
 import { formatForWindow } from '../domain/subscription-rules.js';
+import type { Mailer } from '../notification/mailer.js';
 import type { Notifier } from '../notification/notifier.js';
+import { MailOperatorNotifier } from '../notification/operator-notifier.js';
 import { enforceJsonAboveLimit } from '../subscriptions/json-above-limit.js';
 import { LocalArchiveStorage, type ArchiveStorage } from './archive/archive-storage.js';
 import { PublicationArchive } from './archive/publication-archive.js';
 import { purgeExpired, type PurgeResult } from './archive/retention.js';
 import type { PublicationContentSource } from './publication-content.js';
-import { runNext, workerId, type RunnableSubscription, type RunOutcome, type RunnerDeps } from './runner.js';
+import { failingRunAlert } from './failing-run-alert.js';
+import {
+  runNext,
+  workerId,
+  type FailingRun,
+  type RunnableSubscription,
+  type RunOutcome,
+  type RunnerDeps,
+} from './runner.js';
 import { scheduleDueRuns, type SchedulableSubscription, type ScheduleResult } from './scheduler.js';
 import { StoreContentSource } from './store-content-source.js';
+import { NEVER_STOPPED, type StopSignal } from '../stop-signal.js';
 
 /** How long after its end an ended subscription is still looked at by the scheduler (catch-up). */
 const ENDED_LOOKBACK_MS = 400 * 24 * 3_600_000;
@@ -31,13 +42,22 @@ export interface PublicationEngine {
   readonly storage: ArchiveStorage;
   /** What the dispatcher reads: the zip of an archived publication, in clear. */
   readonly files: PublicationFileSource;
-  /** Creates the runs of every ended window (catching up in order). */
-  schedule(): Promise<ScheduleResult>;
-  /** Runs runnable runs until none is left (or `limit` runs); returns their outcomes. */
-  runPending(options?: { limit?: number }): Promise<RunOutcome[]>;
+  /** Creates the runs of every ended window (catching up in order); `stop` ends it between windows. */
+  schedule(options?: { stop?: AbortSignal }): Promise<ScheduleResult>;
+  /**
+   * Runs runnable runs until none is left (or `limit` runs); returns their outcomes. `stop` draining:
+   * no further run is claimed; cancelled: the run being written is abandoned and given back.
+   */
+  runPending(options?: { limit?: number; stop?: StopSignal }): Promise<RunOutcome[]>;
   /** Builds a past window again: same content, next numSequence, new horodate; runs it now. */
   rebuild(subscriptionId: number, windowStart: Date, requestedBy: string): Promise<RunOutcome>;
-  purge(): Promise<PurgeResult>;
+  /**
+   * Runs a pending or failed run now, with its original identity (numSequence, horodate, format).
+   * Undefined when the run is done, empty, or being run by a live worker.
+   */
+  retryNow(runId: number): Promise<RunOutcome | undefined>;
+  /** `stop` ends it between two publications. */
+  purge(options?: { stop?: AbortSignal }): Promise<PurgeResult>;
 }
 
 export interface PublicationEngineDeps {
@@ -46,6 +66,8 @@ export interface PublicationEngineDeps {
   clock: Clock;
   logger: Logger;
   notifier: Notifier;
+  /** Mails the operators' alerts (a run failing its fast attempts); without it they are only logged. */
+  mailer?: Mailer;
   /** Defaults to the measurement store; tests may give another. */
   content?: PublicationContentSource;
   /** Defaults to `<data dir>/archive`. */
@@ -111,6 +133,7 @@ export function createPublicationEngine(deps: PublicationEngineDeps): Publicatio
     archive,
     findSubscription,
     leaseMs: deps.leaseMs,
+    onFailing: (failing) => alertOperators(deps, failing, findSubscription),
   };
 
   const files: PublicationFileSource = {
@@ -137,43 +160,48 @@ export function createPublicationEngine(deps: PublicationEngineDeps): Publicatio
     storage,
     files,
 
-    schedule() {
-      return scheduleDueRuns({
-        db,
-        engine: database.engine,
-        clock,
-        content,
-        async listSubscriptions(now) {
-          const rows = await db
-            .selectFrom('subscription')
-            .select(columns)
-            .where('effective_at', '<=', now.toISOString())
-            .where((eb) =>
-              eb.or([
-                eb('ended_at', 'is', null),
-                eb('ended_at', '>', new Date(now.getTime() - ENDED_LOOKBACK_MS).toISOString()),
-              ]),
-            )
-            .orderBy('id')
-            .execute();
-          return rows.map(toRunnable);
+    schedule(options = {}) {
+      return scheduleDueRuns(
+        {
+          db,
+          engine: database.engine,
+          clock,
+          content,
+          async listSubscriptions(now) {
+            const rows = await db
+              .selectFrom('subscription')
+              .select(columns)
+              .where('effective_at', '<=', now.toISOString())
+              .where((eb) =>
+                eb.or([
+                  eb('ended_at', 'is', null),
+                  eb('ended_at', '>', new Date(now.getTime() - ENDED_LOOKBACK_MS).toISOString()),
+                ]),
+              )
+              .orderBy('id')
+              .execute();
+            return rows.map(toRunnable);
+          },
+          async formatForWindow(subscriptionId, window) {
+            return formatForWindow(
+              await new SubscriptionRepository(db).formatHistory(subscriptionId),
+              window.start,
+            );
+          },
+          async beforeSiren(siren, now) {
+            await enforceJsonAboveLimit(db, { now, notifier: deps.notifier, siren });
+          },
         },
-        async formatForWindow(subscriptionId, window) {
-          return formatForWindow(
-            await new SubscriptionRepository(db).formatHistory(subscriptionId),
-            window.start,
-          );
-        },
-        async beforeSiren(siren, now) {
-          await enforceJsonAboveLimit(db, { now, notifier: deps.notifier, siren });
-        },
-      });
+        { stop: options.stop },
+      );
     },
 
     async runPending(options = {}) {
       const outcomes: RunOutcome[] = [];
+      const stop = options.stop ?? NEVER_STOPPED;
       while (options.limit === undefined || outcomes.length < options.limit) {
-        const outcome = await runNext(runner, owner);
+        if (stop.draining.aborted) break;
+        const outcome = await runNext(runner, owner, { cancelled: stop.cancelled });
         if (!outcome) break;
         outcomes.push(outcome);
       }
@@ -196,6 +224,11 @@ export function createPublicationEngine(deps: PublicationEngineDeps): Publicatio
       const runs = new PublicationRunRepository(db, database.engine);
       const previous = await runs.maxRebuild(subscription.id, window.start);
       if (previous === undefined) throw invalid("elle n'a pas encore été publiée");
+      if (await hasUnfinishedRun(db, subscription.id, window.start)) {
+        // A run in trouble keeps its number and is retried until published: a rebuild would send the
+        // same content again under another number.
+        throw invalid("sa publication n'est pas encore faite ; elle le sera sous son numéro d'origine");
+      }
       const hasContent = await content.hasContent({
         subscriptionId: subscription.id,
         siren: subscription.siren,
@@ -233,8 +266,54 @@ export function createPublicationEngine(deps: PublicationEngineDeps): Publicatio
       return outcome ?? { runId, status: 'retry' };
     },
 
-    purge() {
-      return purgeExpired({ db, clock, archive, storage, logger });
+    async retryNow(runId) {
+      const runs = new PublicationRunRepository(db, database.engine);
+      if (!(await runs.makeRunnableNow(runId, clock.now()))) return undefined;
+      return runNext(runner, owner, { runId });
+    },
+
+    purge(options = {}) {
+      return purgeExpired({ db, clock, archive, storage, logger }, { stop: options.stop });
     },
   };
+}
+
+/** Whether a run of the window (scheduled or rebuilt) is still to be published. */
+async function hasUnfinishedRun(db: Db, subscriptionId: number, windowStart: Date): Promise<boolean> {
+  const row = await db
+    .selectFrom('publication_run')
+    .select('id')
+    .where('subscription_id', '=', subscriptionId)
+    .where('window_start', '=', windowStart.toISOString())
+    .where('status', 'in', ['pending', 'running'])
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Logs a run that failed its fast attempts at error level and mails the operators, once per run. */
+async function alertOperators(
+  deps: PublicationEngineDeps,
+  failing: FailingRun,
+  findSubscription: (id: number) => Promise<RunnableSubscription | undefined>,
+): Promise<void> {
+  const { run } = failing;
+  const subscription = await findSubscription(run.subscriptionId);
+  deps.logger.error(
+    {
+      runId: run.id,
+      subscriptionId: run.subscriptionId,
+      siren: subscription?.siren,
+      windowStart: run.windowStart.toISOString(),
+      windowEnd: run.windowEnd.toISOString(),
+      numSequence: run.numSequence,
+      attempts: run.attempts,
+      lastError: failing.error,
+      nextAttemptAt: failing.nextAttemptAt.toISOString(),
+    },
+    'publication run failing after its fast attempts; retried hourly, operators alerted',
+  );
+  if (!deps.mailer) return;
+  await new MailOperatorNotifier(deps.database.db, deps.mailer).notify(
+    failingRunAlert({ run, subscription, error: failing.error, nextAttemptAt: failing.nextAttemptAt }),
+  );
 }

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ControlledTransaction } from 'kysely';
 import type { Clock } from '../clock.js';
@@ -8,8 +8,10 @@ import type { Db, Engine } from '../db/database.js';
 import type { Schema } from '../db/schema.js';
 import { PublicationRunRepository, type PublicationRunRecord } from '../db/publication-run.repository.js';
 import { PublicationRepository } from '../db/publication.repository.js';
+import { retryOnConnectionLoss } from '../db/connection-loss.js';
 import { DeliveryService } from '../delivery/delivery.service.js';
 import { AppError } from '../domain/app-error.js';
+import { decideRunRetry } from '../domain/publication-retry.js';
 import { parisDay, parisTimestamp, type Frequency } from '../domain/publication-windows.js';
 import type { Category } from '../domain/identifiers.js';
 import type { PublicationArchive } from './archive/publication-archive.js';
@@ -43,13 +45,29 @@ export interface RunnerDeps {
   findSubscription(id: number): Promise<RunnableSubscription | undefined>;
   /** Lease of a claimed run; renewed while the run is alive. Default 5 minutes. */
   leaseMs?: number;
-  /** Attempts before a run is marked failed for good. Default 8. */
+  /**
+   * Fast attempts (about an hour) before the operators are alerted; the run keeps being retried hourly
+   * after them (domain/publication-retry.ts). Default 8.
+   */
   maxAttempts?: number;
+  /** Called once per run, when its last fast attempt has failed (the operators' alert). */
+  onFailing?(failing: FailingRun): Promise<void>;
 }
+
+/** A run that failed its fast attempts and is retried hourly from now on. */
+export interface FailingRun {
+  run: PublicationRunRecord;
+  error: string;
+  nextAttemptAt: Date;
+}
+
+/** A run that no retry can publish (its subscription or its numSequence is missing): it ends `failed`. */
+export class RunCannotSucceed extends AppError {}
 
 export interface RunOutcome {
   runId: number;
-  status: 'done' | 'retry' | 'failed' | 'lost';
+  /** `released`: given back unfinished because the process is stopping (claimable at once, attempt not counted). */
+  status: 'done' | 'retry' | 'failed' | 'lost' | 'released';
   publicationId?: number;
   error?: string;
 }
@@ -61,11 +79,6 @@ export function workerId(): string {
 
 export function codeFluxOf(dataType: RunnableSubscription['dataType'], category: Category): CodeFlux {
   return `${dataType === 'INDEX' ? 'R64' : 'R63'}${category}` as CodeFlux;
-}
-
-/** Backoff between attempts of a failing run: 30 s, 1 min, 2 min … capped at 1 h. */
-function retryDelayMs(attempts: number): number {
-  return Math.min(30_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
 }
 
 type CoveredPrm = { prm: string; contractNumber: string };
@@ -260,7 +273,11 @@ class Coverage {
 export async function runNext(
   deps: RunnerDeps,
   owner: string,
-  options: { runId?: number } = {},
+  options: {
+    runId?: number;
+    /** Aborted when the process stops and its grace has run out: the file being written is abandoned. */
+    cancelled?: AbortSignal;
+  } = {},
 ): Promise<RunOutcome | undefined> {
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
   const runs = new PublicationRunRepository(deps.db, deps.engine);
@@ -280,21 +297,71 @@ export async function runNext(
   );
   heartbeat.unref();
   try {
-    const publicationId = await publish(deps, run, owner, () => lost);
+    const publicationId = await publish(deps, run, owner, () => lost, options.cancelled);
     if (publicationId === undefined) return { runId: run.id, status: 'lost' };
     deps.logger.info({ runId: run.id, publicationId }, 'publication archived');
     return { runId: run.id, status: 'done', publicationId };
   } catch (error) {
+    if (options.cancelled?.aborted) return giveBackCancelledRun(deps, runs, run, owner);
     const message =
       error instanceof AppError ? error.detail : error instanceof Error ? error.message : String(error);
-    const giveUp = run.attempts >= (deps.maxAttempts ?? 8);
-    const retryAt = giveUp ? null : new Date(deps.clock.now().getTime() + retryDelayMs(run.attempts));
-    await runs.release(run.id, owner, message, retryAt);
-    deps.logger.error({ err: error, runId: run.id, giveUp }, 'publication run failed');
+    const giveUp = await releaseFailedRun(deps, runs, run, owner, error, message);
     return { runId: run.id, status: giveUp ? 'failed' : 'retry', error: message };
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+/**
+ * A run abandoned because the process is stopping did not fail: it goes back to the queue at once, its
+ * attempt not counted, for the next worker (its transaction was rolled back, its temporary file removed).
+ */
+async function giveBackCancelledRun(
+  deps: RunnerDeps,
+  runs: PublicationRunRepository,
+  run: PublicationRunRecord,
+  owner: string,
+): Promise<RunOutcome> {
+  const released = await runs.giveBack(run.id, owner);
+  deps.logger.info({ runId: run.id, released }, 'publication run given back: the process is stopping');
+  return { runId: run.id, status: released ? 'released' : 'lost' };
+}
+
+/**
+ * Records a failed attempt: back to the queue with the retry policy's delay, keeping the run's identity,
+ * or `failed` when it can never succeed; alerts the operators when the last fast attempt has just failed.
+ * Returns whether the run was given up.
+ */
+async function releaseFailedRun(
+  deps: RunnerDeps,
+  runs: PublicationRunRepository,
+  run: PublicationRunRecord,
+  owner: string,
+  error: unknown,
+  message: string,
+): Promise<boolean> {
+  const decision = decideRunRetry({
+    attempts: run.attempts,
+    failedAt: deps.clock.now(),
+    permanent: error instanceof RunCannotSucceed,
+    fastAttempts: deps.maxAttempts,
+  });
+  const retryAt = decision.kind === 'retry' ? decision.at : null;
+  // Given back on a new connection if the failure took this one: else it waits for its lease.
+  const released = await retryOnConnectionLoss(() => runs.release(run.id, owner, message, retryAt));
+  const giveUp = decision.kind === 'failed';
+  deps.logger.error({ err: error, runId: run.id, attempts: run.attempts, giveUp }, 'publication run failed');
+  if (released && decision.kind === 'retry' && decision.alert && deps.onFailing) {
+    await deps
+      .onFailing({ run: { ...run, lastError: message }, error: message, nextAttemptAt: decision.at })
+      .catch((alertError: unknown) =>
+        deps.logger.error(
+          { err: alertError, runId: run.id },
+          'operators could not be alerted of a failing run',
+        ),
+      );
+  }
+  return giveUp;
 }
 
 async function publish(
@@ -302,11 +369,12 @@ async function publish(
   run: PublicationRunRecord,
   owner: string,
   leaseLost: () => boolean,
+  cancelled?: AbortSignal,
 ): Promise<number | undefined> {
   const subscription = await deps.findSubscription(run.subscriptionId);
   if (!subscription)
-    throw new AppError('NOT_FOUND', `subscription ${run.subscriptionId} of run ${run.id} is missing`);
-  if (run.numSequence === null) throw new AppError('INTERNAL', `run ${run.id} has no numSequence`);
+    throw new RunCannotSucceed('NOT_FOUND', `subscription ${run.subscriptionId} of run ${run.id} is missing`);
+  if (run.numSequence === null) throw new RunCannotSucceed('INTERNAL', `run ${run.id} has no numSequence`);
   const codeFlux = codeFluxOf(subscription.dataType, subscription.category);
   const names = publicationNames({
     codeFlux,
@@ -350,7 +418,10 @@ async function publish(
     const storageKey = `${parisDay(run.windowStart).slice(0, 7).replace('-', '/')}/run-${run.id}.zip.pwm`;
     // Up to 64 chunks of written text may wait for the zip: deflate (in its own thread) keeps working
     // while this thread reads the next page from the database.
-    const zip = writeZip(names.innerName, Readable.from(body, { highWaterMark: 64 }), run.horodate);
+    const text = Readable.from(body, { highWaterMark: 64 });
+    const zip = writeZip(names.innerName, text, run.horodate);
+    // Cancelled, both ends stop at once: the text stops reading the store, the archive gets an error.
+    if (cancelled) for (const stream of [text, zip]) addAbortSignal(cancelled, stream);
     const { size, sha256 } = await deps.archive.put(storageKey, zip);
     if (leaseLost()) {
       await completion.abort();

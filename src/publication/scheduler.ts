@@ -58,7 +58,11 @@ function isPublishable(subscription: SchedulableSubscription, window: Publicatio
  */
 export async function scheduleDueRuns(
   deps: SchedulerDeps,
-  options: { maxPerSubscription?: number } = {},
+  options: {
+    maxPerSubscription?: number;
+    /** Aborted when the process stops: no further window is created (the next pass goes on from there). */
+    stop?: AbortSignal;
+  } = {},
 ): Promise<ScheduleResult> {
   const now = deps.clock.now();
   const max = options.maxPerSubscription ?? 1000;
@@ -66,6 +70,7 @@ export async function scheduleDueRuns(
   const subscriptions = await deps.listSubscriptions(now);
   const sirensDone = new Set<string>();
   for (const subscription of subscriptions) {
+    if (options.stop?.aborted) break;
     if (subscription.effectiveAt.getTime() > now.getTime()) continue;
     if (deps.beforeSiren && !sirensDone.has(subscription.siren)) {
       sirensDone.add(subscription.siren);
@@ -76,7 +81,11 @@ export async function scheduleDueRuns(
     let window = frontier
       ? nextWindow(windowContaining(subscription.frequency, frontier))
       : windowContaining(subscription.frequency, subscription.effectiveAt);
-    for (let count = 0; count < max && isPublishable(subscription, window, now); count++) {
+    for (
+      let count = 0;
+      count < max && !options.stop?.aborted && isPublishable(subscription, window, now);
+      count++
+    ) {
       const scope = {
         subscriptionId: subscription.id,
         siren: subscription.siren,

@@ -95,6 +95,8 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
     `La période demandée n'est pas une période de publication de cet abonnement : ${p.reason}.`,
   WINDOW_HAS_NO_DATA: () =>
     "Aucune donnée nouvelle n'a été collectée sur cette période : il n'y a pas de fichier à produire.",
+  RUN_NOT_RETRYABLE: () =>
+    "Cette publication n'est pas à relancer : elle est déjà produite, sans données, ou en cours de production.",
   IMPORT_REJECTED: (p) =>
     `Le fichier ${p.file} a été refusé : ${p.count} erreur(s), aucune mesure n'a été importée.`,
   UPLOAD_TOO_LARGE: (p) => {

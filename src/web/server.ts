@@ -265,6 +265,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         clock: deps.clock,
         logger: deps.logger,
         notifier: delivery.notifier,
+        mailer: delivery.mailer,
       }),
   };
   const portal: PortalContext = {

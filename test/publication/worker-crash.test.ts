@@ -101,6 +101,11 @@ describeEachEngine('a publication worker killed mid-run', (ctx) => {
     await killWhenPaused({ ...base, CHILD_NOW: '2026-06-01T08:06:00Z', CHILD_MODE: 'before-commit' });
     const storageKey = `2026/05/run-${run!.id}.zip.pwm`;
     assert.equal(await engine.storage.exists(storageKey), true);
+    assert.deepEqual(
+      filesUnder(archive),
+      [`run-${run!.id}.zip.pwm`],
+      'the writer that took the run over removed the dead writer’s temporary file',
+    );
     const orphan = await unzipSingle(await buffer(await engine.archive.open(storageKey)));
     assert.equal(await new PublicationRepository(db).findByRun(run!.id), undefined, 'nothing committed');
 
@@ -127,10 +132,9 @@ describeEachEngine('a publication worker killed mid-run', (ctx) => {
     assert.equal(done?.status, 'done');
     assert.equal(done?.attempts, 3);
 
-    // The temporary file of the first worker goes with the daily purge once it is a day old (file
-    // times are real time, so the clock jumps past the real now).
+    // Nothing is left for the daily purge (file times are real time, so the clock jumps past the real now).
     clock.set(new Date(Date.now() + 2 * 86_400_000));
-    assert.deepEqual(await engine.purge(), { publications: 0, abandonedParts: 1 });
+    assert.deepEqual(await engine.purge(), { publications: 0, abandonedParts: 0 });
     assert.deepEqual(filesUnder(archive), [`run-${run!.id}.zip.pwm`]);
   });
 });

@@ -118,6 +118,7 @@ export interface DeliveryStack {
     workerId?: string;
     handle?: DatabaseHandle;
     transports?: Partial<Record<ChannelKind, DeliveryTransport>>;
+    batchSize?: number;
   }): Dispatcher;
 }
 
@@ -203,6 +204,7 @@ export function deliveryStack(
         notifier: new MailNotifier(h.db, mailer),
         portalUrl: 'http://localhost:3000',
         workerId: d.workerId,
+        batchSize: d.batchSize,
         random: () => 0.5,
         logger: options.logger,
       });

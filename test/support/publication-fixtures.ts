@@ -17,6 +17,7 @@ import type { Category } from '../../src/domain/identifiers.js';
 import { pointsPerDay } from '../../src/domain/paris-calendar.js';
 import { packQuality, type Stage } from '../../src/domain/point-quality.js';
 import type { Frequency } from '../../src/domain/publication-windows.js';
+import type { Mailer } from '../../src/notification/mailer.js';
 import type { NotifierMessage } from '../../src/notification/notifier.js';
 import type { ArchiveStorage } from '../../src/publication/archive/archive-storage.js';
 import { createPublicationEngine, type PublicationEngine } from '../../src/publication/publication-engine.js';
@@ -147,7 +148,14 @@ export class RecordingNotifier {
 export function testEngine(
   database: DatabaseHandle,
   clock: Clock,
-  options: { dataDir?: string; owner?: string; leaseMs?: number; storage?: ArchiveStorage } = {},
+  options: {
+    dataDir?: string;
+    owner?: string;
+    leaseMs?: number;
+    storage?: ArchiveStorage;
+    /** Receives the operators' alerts. */
+    mailer?: Mailer;
+  } = {},
 ): PublicationEngine & { dataDir: string } {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'publiwatt-pub-'));
   const engine = createPublicationEngine({
@@ -159,6 +167,7 @@ export function testEngine(
     owner: options.owner,
     leaseMs: options.leaseMs,
     storage: options.storage,
+    mailer: options.mailer,
   });
   return Object.assign(engine, { dataDir });
 }

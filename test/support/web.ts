@@ -65,7 +65,7 @@ export async function startTestServer(
     ...options.config,
   };
   const logger = pino({ level: 'silent' });
-  const publication = createPublicationEngine({ config, database: handle, clock, logger, notifier });
+  const publication = createPublicationEngine({ config, database: handle, clock, logger, notifier, mailer });
   const app = await buildServer({
     config,
     database: handle,

@@ -126,6 +126,14 @@ const ROUTE_CHECKS: Record<string, Check> = {
     kind: 'operator',
     request: { method: 'GET', url: '/api/v1/operator/entreprises' },
   },
+  'GET /api/v1/operator/runs': {
+    kind: 'operator',
+    request: { method: 'GET', url: '/api/v1/operator/runs?status=failing' },
+  },
+  'POST /api/v1/operator/runs/:id/retry': {
+    kind: 'operator',
+    request: { method: 'POST', url: '/api/v1/operator/runs/1/retry' },
+  },
   'GET /api/v1/flux': { kind: 'own', request: () => ({ method: 'GET', url: '/api/v1/flux' }) },
   'GET /api/v1/flux/:id': {
     kind: 'foreign',

@@ -14,6 +14,32 @@ export interface DeliveryFile {
   archiveUrl: string;
   /** Version of the entreprise key the file is encrypted with, for the e-mail text. */
   keyVersion: number;
+  /**
+   * Called once the file has its final name, before the connection is closed: the dispatcher records
+   * the delivery there, so a process stopped while closing leaves it recorded. Transports without a
+   * connection may leave it uncalled (the dispatcher then records when `deliver` returns).
+   */
+  onDelivered?(receipt: DeliveryReceipt): Promise<void>;
+  /**
+   * Set when an earlier upload of this file may already be on the server: file servers look for the
+   * final name before uploading (docs/delivery.md, "Exactly once").
+   */
+  priorCopy?: PriorCopyCheck;
+  /**
+   * Names this delivery's temporary files on file servers, `.<fileName>.<partTag>-<random>.part`, so
+   * that a later attempt of the same delivery recognises and removes what an interrupted one left.
+   */
+  partTag?: string;
+  /** An earlier attempt of this delivery was made: file servers remove its temporary files. */
+  retry?: boolean;
+}
+
+/** Recognises an earlier upload of the same file, whatever its IV and key version. */
+export interface PriorCopyCheck {
+  /** How many bytes to read from the end of a remote file of the expected size (whole blocks). */
+  tailBytes: number;
+  /** Whether those bytes end this same file; resolves to the key version it is encrypted with. */
+  recognise(tail: Buffer): Promise<number | undefined>;
 }
 
 /** A channel with its secret decrypted: only transports and the channel test ever see this. */
@@ -42,6 +68,8 @@ export interface DeliveryReceipt {
   size: number;
   /** E-mail only: false when the file was too large and a link was sent instead. */
   attached?: boolean;
+  /** File servers: the file was already there from an earlier attempt and was not sent again. */
+  alreadyPresent?: true;
 }
 
 export type TestStepName = 'connect' | 'write' | 'rename' | 'delete';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { Client, FTPError } from 'basic-ftp';
 import { AppError } from '../../domain/app-error.js';
 import {
@@ -15,6 +15,7 @@ import {
 } from '../delivery-failure.js';
 import { OutboundPolicy } from '../outbound-policy.js';
 import { withinDeadline } from './connect-deadline.js';
+import { nameTaken, ownTemporaryNamePattern, temporaryName } from './upload-names.js';
 import type {
   ChannelTarget,
   ChannelTestReport,
@@ -42,10 +43,6 @@ function categoryOf(phase: Phase, error: unknown): FailureCategory {
 function failure(kind: string, phase: Phase, error: unknown): AppError {
   if (error instanceof AppError) return error;
   return deliveryFailure(categoryOf(phase, error), `${kind}: ${rawMessage(error)}`, error);
-}
-
-function tempName(fileName: string): string {
-  return `.${fileName}.${randomBytes(4).toString('hex')}.part`;
 }
 
 export interface FtpTransportOptions {
@@ -139,7 +136,25 @@ export class FtpTransport implements ServerTransport {
 
   async deliver(file: DeliveryFile, channel: ChannelTarget): Promise<DeliveryReceipt> {
     const client = await this.connect(channel);
-    const temp = tempName(file.fileName);
+    const dir = channel.remoteDir ?? '';
+    const location = dir ? `${dir.replace(/\/$/, '')}/${file.fileName}` : file.fileName;
+    try {
+      const receipt = (await this.findPriorCopy(client, channel, file, location)) ?? {
+        location,
+        size: await this.upload(client, channel, file),
+      };
+      // Recorded while the control connection is still open.
+      await file.onDelivered?.(receipt);
+      if (file.retry && file.partTag) await this.removeOwnParts(client, file.fileName, file.partTag);
+      return receipt;
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Uploads under a temporary name, checks the size, renames; returns the size. */
+  private async upload(client: Client, channel: ChannelTarget, file: DeliveryFile): Promise<number> {
+    const temp = temporaryName(file.fileName, file.partTag);
     try {
       await client.uploadFrom(file.stream(), temp);
       const size = await client.size(temp);
@@ -147,13 +162,64 @@ export class FtpTransport implements ServerTransport {
         throw deliveryFailure('transfer', `${channel.kind}: remote size ${size} ≠ ${file.size}`);
       }
       await client.rename(temp, file.fileName);
-      const dir = channel.remoteDir ?? '';
-      return { location: dir ? `${dir.replace(/\/$/, '')}/${file.fileName}` : file.fileName, size };
+      return size;
     } catch (error) {
       await this.removeQuietly(client, channel, temp);
       throw failure(channel.kind, 'transfer', error);
-    } finally {
-      client.close();
+    }
+  }
+
+  /**
+   * An earlier attempt's file under the final name (`SIZE`, then its last bytes from an offset with
+   * `REST`): recognised, it counts as delivered; another file of that name is not replaced.
+   */
+  private async findPriorCopy(
+    client: Client,
+    channel: ChannelTarget,
+    file: DeliveryFile,
+    location: string,
+  ): Promise<DeliveryReceipt | undefined> {
+    const check = file.priorCopy;
+    if (!check) return undefined;
+    let size: number;
+    try {
+      size = await client.size(file.fileName);
+    } catch (error) {
+      // 550: no such file (or not a plain file); anything else is a broken connection.
+      if (error instanceof FTPError && error.code === 550) return undefined;
+      throw failure(channel.kind, 'transfer', error);
+    }
+    try {
+      if (size === file.size) {
+        const length = Math.min(size, check.tailBytes);
+        const chunks: Buffer[] = [];
+        const sink = new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            chunks.push(chunk);
+            callback();
+          },
+        });
+        await client.downloadTo(sink, file.fileName, size - length);
+        const tail = Buffer.concat(chunks);
+        if (tail.length === length && (await check.recognise(tail)) !== undefined) {
+          return { location, size, alreadyPresent: true };
+        }
+      }
+    } catch (error) {
+      throw failure(channel.kind, 'transfer', error);
+    }
+    throw nameTaken(`${channel.kind}: ${location} exists (${size} bytes) and is not this file`);
+  }
+
+  /** Best effort: what interrupted attempts of this delivery left (a leftover is hidden and harmless). */
+  private async removeOwnParts(client: Client, fileName: string, tag: string): Promise<void> {
+    try {
+      const own = ownTemporaryNamePattern(fileName, tag);
+      for (const entry of await client.list()) {
+        if (own.test(entry.name)) await client.remove(entry.name, true);
+      }
+    } catch {
+      // The next attempt of this delivery, if any, tries again.
     }
   }
 
@@ -176,7 +242,7 @@ export class FtpTransport implements ServerTransport {
     } catch (error) {
       return failed('connect', failure(channel.kind, 'connect', error));
     }
-    const temp = tempName('publiwatt-test.txt');
+    const temp = temporaryName('publiwatt-test.txt');
     const renamed = `.publiwatt-test-${randomBytes(4).toString('hex')}.txt`;
     try {
       for (const [step, action, message] of [

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import { AppError } from '../../domain/app-error.js';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../delivery-failure.js';
 import { OutboundPolicy } from '../outbound-policy.js';
 import { withinDeadline } from './connect-deadline.js';
+import { nameTaken, ownTemporaryNamePattern, temporaryName } from './upload-names.js';
 import type {
   ChannelTarget,
   ChannelTestReport,
@@ -42,8 +44,14 @@ function transferFailure(error: unknown): AppError {
   return deliveryFailure(category, `sftp: ${rawMessage(error)}`, error);
 }
 
-function tempName(fileName: string): string {
-  return `.${fileName}.${randomBytes(4).toString('hex')}.part`;
+/** Reads a remote stream to its end and until its handle is closed (closing the session before errs). */
+function readWhole(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  return new Promise<Buffer>((resolve, reject) => {
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', reject);
+    stream.once('close', () => resolve(Buffer.concat(chunks)));
+  });
 }
 
 export interface SftpTransportOptions {
@@ -142,7 +150,26 @@ export class SftpTransport implements ServerTransport {
     const { client } = await this.connect(channel, false);
     const dir = channel.remoteDir || '.';
     const finalPath = path.posix.join(dir, file.fileName);
-    const temp = path.posix.join(dir, tempName(file.fileName));
+    try {
+      const receipt =
+        (await this.findPriorCopy(client, file, finalPath)) ??
+        (await this.upload(client, file, dir, finalPath));
+      // Recorded while the session is still open: closing can take long or never end.
+      await file.onDelivered?.(receipt);
+      if (file.retry && file.partTag) await this.removeOwnParts(client, dir, file.fileName, file.partTag);
+      return receipt;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async upload(
+    client: SftpClient,
+    file: DeliveryFile,
+    dir: string,
+    finalPath: string,
+  ): Promise<DeliveryReceipt> {
+    const temp = path.posix.join(dir, temporaryName(file.fileName, file.partTag));
     try {
       await client.put(file.stream(), temp);
       const size = (await client.stat(temp)).size;
@@ -155,8 +182,52 @@ export class SftpTransport implements ServerTransport {
     } catch (error) {
       await client.delete(temp, true).catch(() => undefined);
       throw transferFailure(error);
-    } finally {
-      await client.end().catch(() => undefined);
+    }
+  }
+
+  /**
+   * An earlier attempt's file under the final name: recognised (same size, same ending once
+   * decrypted) it counts as delivered; another file of that name is not replaced.
+   */
+  private async findPriorCopy(
+    client: SftpClient,
+    file: DeliveryFile,
+    finalPath: string,
+  ): Promise<DeliveryReceipt | undefined> {
+    const check = file.priorCopy;
+    if (!check) return undefined;
+    try {
+      if ((await client.exists(finalPath)) !== '-') return undefined;
+      const size = (await client.stat(finalPath)).size;
+      if (size === file.size) {
+        const length = Math.min(size, check.tailBytes);
+        const tail = await readWhole(
+          client.createReadStream(finalPath, { start: size - length, end: size - 1 }),
+        );
+        if (tail.length === length && (await check.recognise(tail)) !== undefined) {
+          return { location: finalPath, size, alreadyPresent: true };
+        }
+      }
+      throw nameTaken(`sftp: ${finalPath} exists (${size} bytes) and is not this file`);
+    } catch (error) {
+      throw transferFailure(error);
+    }
+  }
+
+  /** Best effort: what interrupted attempts of this delivery left (a leftover is hidden and harmless). */
+  private async removeOwnParts(
+    client: SftpClient,
+    dir: string,
+    fileName: string,
+    tag: string,
+  ): Promise<void> {
+    try {
+      const own = ownTemporaryNamePattern(fileName, tag);
+      for (const entry of await client.list(dir, (item: { name: string }) => own.test(item.name))) {
+        await client.delete(path.posix.join(dir, entry.name), true).catch(() => undefined);
+      }
+    } catch {
+      // The next attempt of this delivery, if any, tries again.
     }
   }
 
@@ -186,7 +257,7 @@ export class SftpTransport implements ServerTransport {
     }
     const { client, seen } = connected;
     const dir = channel.remoteDir || '.';
-    const temp = path.posix.join(dir, tempName('publiwatt-test.txt'));
+    const temp = path.posix.join(dir, temporaryName('publiwatt-test.txt'));
     const renamed = path.posix.join(dir, `.publiwatt-test-${randomBytes(4).toString('hex')}.txt`);
     try {
       for (const [step, action, message] of [

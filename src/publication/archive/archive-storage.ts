@@ -12,16 +12,30 @@ import { AppError } from '../../domain/app-error.js';
  * interface.
  */
 export interface ArchiveStorage {
-  /** Writes the whole stream under `key`, replacing any previous file atomically. */
+  /**
+   * Writes the whole stream under `key`, replacing any previous file atomically. One writer per key at
+   * a time (the run's lease holder): temporary files of the same key left by an earlier writer, which
+   * died or lost its lease, are removed once the file is in place.
+   */
   write(key: string, source: Readable): Promise<void>;
   read(key: string): Promise<Readable>;
   delete(key: string): Promise<void>;
   exists(key: string): Promise<boolean>;
-  /** Removes temporary files left by writers that died (older than `olderThan`). */
+  /**
+   * Removes temporary files left by writers that died: those last modified before `olderThan` (a live
+   * writer modifies its file at every chunk).
+   */
   removeAbandonedParts(olderThan: Date): Promise<number>;
 }
 
 const PART_SUFFIX = '.part';
+
+/**
+ * How long a temporary archive file may go unmodified before it counts as abandoned: far longer than
+ * any pause of a live writer (which renews its run lease every 100 s), so another process starting or
+ * purging never removes a file being written.
+ */
+export const ABANDONED_PART_AGE_MS = 3_600_000;
 
 /** Archive in a local folder (`<data dir>/archive`): temporary `.part` file, fsync, rename, fsync dir. */
 export class LocalArchiveStorage implements ArchiveStorage {
@@ -58,6 +72,18 @@ export class LocalArchiveStorage implements ArchiveStorage {
     } catch (error) {
       await rm(part, { force: true });
       throw error;
+    }
+    await this.removeEarlierParts(target);
+  }
+
+  /** Best effort: `<file>.<random>.part` of the same key (not the key rotation's `.rekey.part`). */
+  private async removeEarlierParts(target: string): Promise<void> {
+    const name = path.basename(target);
+    const entries = await readdir(path.dirname(target)).catch(() => [] as string[]);
+    for (const entry of entries) {
+      if (entry.startsWith(`${name}.`) && /^\.[0-9a-f]{12}\.part$/.test(entry.slice(name.length))) {
+        await rm(path.join(path.dirname(target), entry), { force: true }).catch(() => undefined);
+      }
     }
   }
 
@@ -96,9 +122,16 @@ export class LocalArchiveStorage implements ArchiveStorage {
       for (const entry of entries) {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) await walk(full);
-        else if (entry.name.endsWith(PART_SUFFIX) && (await stat(full)).mtime < olderThan) {
-          await rm(full, { force: true });
-          removed++;
+        else if (entry.name.endsWith(PART_SUFFIX)) {
+          // Gone meanwhile: its writer renamed or removed it.
+          const modified = await stat(full).then(
+            (info) => info.mtime,
+            () => undefined,
+          );
+          if (modified && modified < olderThan) {
+            await rm(full, { force: true });
+            removed++;
+          }
         }
       }
     };

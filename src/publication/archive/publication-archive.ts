@@ -26,11 +26,14 @@ export class PublicationArchive {
       },
     });
     const sealed = new PassThrough();
-    // Storage consumes `sealed` while the pipeline fills it: both must run together.
-    await Promise.all([
+    // Storage consumes `sealed` while the pipeline fills it: both must run together. Both are awaited
+    // even when one fails, so that a failed write has removed its temporary file when this rejects.
+    const [piped, written] = await Promise.allSettled([
       pipeline(zip, measure, this.cipher.encryptStream(), sealed),
       this.storage.write(key, sealed),
     ]);
+    if (piped.status === 'rejected') throw piped.reason;
+    if (written.status === 'rejected') throw written.reason;
     return { size, sha256: hash.digest('hex') };
   }
 

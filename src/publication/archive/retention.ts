@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/database.js';
 import { PublicationRepository } from '../../db/publication.repository.js';
 import { retentionCutoff } from '../../domain/archive-access.js';
-import type { ArchiveStorage } from './archive-storage.js';
+import { ABANDONED_PART_AGE_MS, type ArchiveStorage } from './archive-storage.js';
 import type { PublicationArchive } from './publication-archive.js';
 
 export interface PurgeResult {
@@ -16,20 +16,25 @@ export interface PurgeResult {
  * and nothing else. The file goes first: if the process dies between the two, the next purge finds
  * the row again and finishes. Publication runs stay (they are the scheduler's memory of which windows
  * were done; without them old windows would be published again). Also removes temporary files that a
- * dead writer left behind for more than a day.
+ * dead writer left behind (untouched for an hour).
  */
 export async function purgeExpired(
   deps: { db: Db; clock: Clock; archive: PublicationArchive; storage: ArchiveStorage; logger?: Logger },
-  options: { batch?: number } = {},
+  options: {
+    batch?: number;
+    /** Aborted when the process stops: the purge ends after the publication in hand (the next one resumes). */
+    stop?: AbortSignal;
+  } = {},
 ): Promise<PurgeResult> {
   const now = deps.clock.now();
   const cutoff = retentionCutoff(now);
   const repository = new PublicationRepository(deps.db);
   let publications = 0;
-  for (;;) {
+  while (!options.stop?.aborted) {
     const expired = await repository.listCreatedBefore(cutoff, options.batch ?? 200);
     if (expired.length === 0) break;
     for (const publication of expired) {
+      if (options.stop?.aborted) break;
       await deps.archive.delete(publication.storageKey);
       await deps.db.transaction().execute(async (trx) => {
         await trx.deleteFrom('delivery').where('publication_id', '=', publication.id).execute();
@@ -38,7 +43,9 @@ export async function purgeExpired(
       publications++;
     }
   }
-  const abandonedParts = await deps.storage.removeAbandonedParts(new Date(now.getTime() - 24 * 3_600_000));
+  const abandonedParts = await deps.storage.removeAbandonedParts(
+    new Date(now.getTime() - ABANDONED_PART_AGE_MS),
+  );
   deps.logger?.info({ publications, abandonedParts, cutoff: cutoff.toISOString() }, 'retention purge done');
   return { publications, abandonedParts };
 }

@@ -4,7 +4,7 @@ import type { DeliveryListing } from '../../db/delivery.repository.js';
 import { currentUser, requireOperator } from '../guards.js';
 import { serviceActorOf } from '../service-actor-of.js';
 import type { ApiRouteModule } from './api-context.js';
-import { AUTH_ERRORS, IdParams } from './api-schemas.js';
+import { AUTH_ERRORS, DeliveryAttemptFields, deliveryAttemptFields, IdParams } from './api-schemas.js';
 
 const Instant = Type.String({ format: 'date-time' });
 const NullableInstant = Type.Union([Instant, Type.Null()]);
@@ -32,10 +32,7 @@ const DeliveryView = Type.Object({
   resend: Type.Integer({ description: "0 for the publication's delivery, 1, 2, … for re-sends" }),
   requestedBy: Type.Union([Type.String(), Type.Null()], { description: 'who asked for a re-send' }),
   status: DeliveryStatus,
-  attempts: Type.Integer(),
-  firstAttemptAt: NullableInstant,
-  nextAttemptAt: Instant,
-  lastError: Type.Union([Type.String(), Type.Null()]),
+  ...DeliveryAttemptFields,
   deliveredAt: NullableInstant,
   keyVersion: Type.Union([Type.Integer(), Type.Null()], {
     description: 'version of the encryption key the file was encrypted with',
@@ -45,6 +42,11 @@ const DeliveryView = Type.Object({
       location: Type.String({ description: 'remote path or e-mail address' }),
       size: Type.Integer(),
       attached: Type.Optional(Type.Boolean({ description: 'e-mail: false when a link was sent instead' })),
+      alreadyPresent: Type.Optional(
+        Type.Literal(true, {
+          description: 'file servers: the file was already there from an earlier attempt, not sent again',
+        }),
+      ),
     }),
     Type.Null(),
   ]),
@@ -57,6 +59,9 @@ const Filters = {
   status: Type.Optional(DeliveryStatus),
   channelId: Type.Optional(Type.Integer({ minimum: 1 })),
   publicationId: Type.Optional(Type.Integer({ minimum: 1 })),
+  retrying: Type.Optional(
+    Type.Boolean({ description: 'true: only deliveries waiting for another attempt after a failure' }),
+  ),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
   offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
 };
@@ -69,10 +74,7 @@ function deliveryView(row: DeliveryListing): Static<typeof DeliveryView> {
     resend: row.resend_seq,
     requestedBy: row.requested_by,
     status: row.status,
-    attempts: row.attempts,
-    firstAttemptAt: row.first_attempt_at,
-    nextAttemptAt: row.next_attempt_at,
-    lastError: row.last_error,
+    ...deliveryAttemptFields(row),
     deliveredAt: row.delivered_at,
     keyVersion: row.key_version,
     receipt:
@@ -107,7 +109,7 @@ export const deliveryRoutes: ApiRouteModule = (app, ctx) => {
     {
       schema: {
         tags: ['deliveries'],
-        summary: 'One delivery: attempts, last error, key version, receipt',
+        summary: 'One delivery: attempts, last error, next attempt and end of retries, key version, receipt',
         params: IdParams,
         response: { 200: DeliveryView, ...AUTH_ERRORS },
       },

@@ -11,7 +11,13 @@ import type { ServiceActor } from '../../domain/service-actor.js';
 import { searchFlux } from '../../publication/archive/flux-search.js';
 import { currentUser } from '../guards.js';
 import type { ApiContext, ApiRouteModule } from './api-context.js';
-import { AUTH_ERRORS, ErrorBody, IdParams } from './api-schemas.js';
+import {
+  AUTH_ERRORS,
+  DeliveryAttemptFields,
+  deliveryAttemptFields,
+  ErrorBody,
+  IdParams,
+} from './api-schemas.js';
 
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Paris local day YYYY-MM-DD' });
 
@@ -19,8 +25,7 @@ const DeliveryView = Type.Object({
   id: Type.Integer(),
   channelId: Type.Integer(),
   status: Type.String({ description: 'pending, delivering, delivered or failed' }),
-  attempts: Type.Integer(),
-  lastError: Type.Union([Type.String(), Type.Null()]),
+  ...DeliveryAttemptFields,
   deliveredAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   keyVersion: Type.Union([Type.Integer(), Type.Null()]),
   resend: Type.Boolean(),
@@ -54,8 +59,7 @@ function deliveryView(row: DeliveryRow): Static<typeof DeliveryView> {
     id: row.id,
     channelId: row.channel_id,
     status: row.status,
-    attempts: row.attempts,
-    lastError: row.last_error,
+    ...deliveryAttemptFields(row),
     deliveredAt: row.delivered_at,
     keyVersion: row.key_version,
     resend: row.resend_seq > 0,

@@ -6,6 +6,7 @@ import { channelRoutes } from './channels.routes.js';
 import { deliveryRoutes } from './deliveries.routes.js';
 import { encryptionKeyRoutes } from './encryption-key.routes.js';
 import { measurementRoutes } from './measurements.routes.js';
+import { operatorRunRoutes } from './operator-runs.routes.js';
 import { operatorRoutes } from './operator.routes.js';
 import { prmMeasurementRoutes } from './prm-measurements.routes.js';
 import { publicationSettingsRoutes } from './publication-settings.routes.js';
@@ -24,6 +25,7 @@ export const API_ROUTE_MODULES: readonly ApiRouteModule[] = [
   subscriptionRoutes,
   auditRoutes,
   operatorRoutes,
+  operatorRunRoutes,
   fluxRoutes,
   channelRoutes,
   publicationSettingsRoutes,

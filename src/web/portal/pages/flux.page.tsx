@@ -11,6 +11,7 @@ import { searchFlux, type FluxSearchInput } from '../../../publication/archive/f
 import { frenchMessage } from '../../error-messages.js';
 import { localPathOr, sameSiteReferer } from '../../local-redirect.js';
 import { Alert, EmptyState, Pagination, StatusBadge } from '../components.js';
+import { deliveryProgressText } from '../delivery-progress-text.js';
 import { frenchDay, parisDateTimeOf } from '../format-dates.js';
 import type { PortalContext } from '../portal-context.js';
 import {
@@ -126,7 +127,8 @@ export function registerFluxPages(app: FastifyInstance, ctx: PortalContext): voi
       const params = new URLSearchParams();
       for (const [key, value] of Object.entries(q)) if (value && key !== 'page') params.set(key, value);
       const href = (page: number) => `/portail/flux?${params.toString()}&page=${page}`;
-      const oldest = frenchDay(oldestAccessibleDay(ctx.clock.now()));
+      const now = ctx.clock.now();
+      const oldest = frenchDay(oldestAccessibleDay(now));
       const invalid = (name: string) => (errorField === name ? 'true' : undefined);
       return sendPage(reply, {
         title: TITLE,
@@ -291,6 +293,10 @@ export function registerFluxPages(app: FastifyInstance, ctx: PortalContext): voi
                                     {d.status === 'failed' && d.last_error ? (
                                       <div class="hint" safe>
                                         {d.last_error}
+                                      </div>
+                                    ) : deliveryProgressText(d, now) ? (
+                                      <div class="hint" safe>
+                                        {deliveryProgressText(d, now)}
                                       </div>
                                     ) : (
                                       ''

@@ -8,6 +8,7 @@ import { SubscriptionRepository, type SubscriptionRecord } from '../../../db/sub
 import { DATA_TYPE_LABELS, FREQUENCY_LABELS } from '../../../domain/catalog.js';
 import { statusAt } from '../../../domain/subscription-rules.js';
 import { Alert, EmptyState, StatusBadge } from '../components.js';
+import { deliveryProgressText } from '../delivery-progress-text.js';
 import { parisDateTimeOf } from '../format-dates.js';
 import type { PortalContext } from '../portal-context.js';
 import { AppError } from '../../../domain/app-error.js';
@@ -56,6 +57,9 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
       // Only the deliveries of SIRENs within the user's perimeter (the service applies it).
       const failed = managesData
         ? await ctx.deliveries.search(caller.actor, { status: 'failed', limit: 20 })
+        : [];
+      const retrying = managesData
+        ? await ctx.deliveries.search(caller.actor, { retrying: true, limit: 20 })
         : [];
       const channelLabels = new Map(
         managesData ? (await ctx.channels.list(caller.actor)).map((c) => [c.id, c.label]) : [],
@@ -115,6 +119,13 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
               ) : (
                 ''
               )}
+              {retrying.length > 0 ? (
+                <div class="card stat">
+                  <strong>{String(retrying.length)}</strong> envoi(s) en attente d'un nouvel essai
+                </div>
+              ) : (
+                ''
+              )}
             </div>
             <section>
               <h2>Abonnements en cours de prise en compte</h2>
@@ -162,22 +173,31 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
                               <span class="muted">Archive seule</span>
                             ) : (
                               (latestDeliveries.get(p.id) ?? []).map((d) => (
-                                <StatusBadge
-                                  tone={
-                                    d.status === 'delivered'
-                                      ? 'ok'
-                                      : d.status === 'failed'
-                                        ? 'error'
-                                        : 'pending'
-                                  }
-                                  label={`${channelNames.get(d.channel_id) ?? `canal ${d.channel_id}`} : ${
-                                    d.status === 'delivered'
-                                      ? 'envoyé'
-                                      : d.status === 'failed'
-                                        ? 'échec'
-                                        : 'en attente'
-                                  }`}
-                                />
+                                <>
+                                  <StatusBadge
+                                    tone={
+                                      d.status === 'delivered'
+                                        ? 'ok'
+                                        : d.status === 'failed'
+                                          ? 'error'
+                                          : 'pending'
+                                    }
+                                    label={`${channelNames.get(d.channel_id) ?? `canal ${d.channel_id}`} : ${
+                                      d.status === 'delivered'
+                                        ? 'envoyé'
+                                        : d.status === 'failed'
+                                          ? 'échec'
+                                          : 'en attente'
+                                    }`}
+                                  />
+                                  {deliveryProgressText(d, now) ? (
+                                    <div class="hint" safe>
+                                      {deliveryProgressText(d, now)}
+                                    </div>
+                                  ) : (
+                                    ''
+                                  )}
+                                </>
                               ))
                             )}
                           </td>
@@ -193,6 +213,35 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
             </section>
             {managesData ? (
               <>
+                {retrying.length > 0 ? (
+                  <section>
+                    <h2>Envois en attente d'un nouvel essai</h2>
+                    <p>
+                      Ces envois ont échoué et seront retentés automatiquement. Si l'erreur persiste, vérifiez
+                      le canal dans <a href="/portail/canaux">Vos canaux numériques</a> (bouton « Tester »).
+                    </p>
+                    <table>
+                      <thead>
+                        <tr>
+                          <th scope="col">Publication</th>
+                          <th scope="col">Canal</th>
+                          <th scope="col">État</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {retrying.map((d) => (
+                          <tr>
+                            <td safe>{`n° ${d.publication_id}`}</td>
+                            <td safe>{channelLabels.get(d.channel_id) ?? `canal n° ${d.channel_id}`}</td>
+                            <td safe>{deliveryProgressText(d, now)}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </section>
+                ) : (
+                  ''
+                )}
                 <section>
                   <h2>Envois en échec</h2>
                   {failed.length === 0 ? (
