@@ -9,12 +9,11 @@ import { cliEnv, runCli, startCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, TEST_ENGINES, type TestDatabase } from '../support/databases.js';
 import { NEW_KEY, OLD_KEY, openedWith, seedSealedData } from '../support/master-key-fixtures.js';
 import {
-  ALPHA_SIREN,
   fullCurveDay,
   PRM_B1,
   seedPublicationRegistry,
   storeCurves,
-  subscribe,
+  subscribeAlphaDailyCurves,
 } from '../support/publication-fixtures.js';
 
 const mode = (file: string) => statSync(file).mode & 0o777;
@@ -182,15 +181,7 @@ describe('data at rest on the command line', () => {
     try {
       const day = 86_400_000;
       const { alpha } = await seedPublicationRegistry(handle.db);
-      await subscribe(handle.db, {
-        entrepriseId: alpha,
-        siren: ALPHA_SIREN,
-        category: 'B',
-        dataType: 'CDC_BRUTE',
-        frequency: 'Q',
-        format: 'CSV',
-        effectiveAt: new Date(Date.now() - 4 * day),
-      });
+      await subscribeAlphaDailyCurves(handle.db, alpha, new Date(Date.now() - 4 * day));
       const storedAt = new Date(Date.now() - 2 * day);
       const measured = new Date(storedAt.getTime() - day).toISOString().slice(0, 10);
       await storeCurves(handle.db, [fullCurveDay(PRM_B1, measured, 'B', 30, 1)], storedAt);

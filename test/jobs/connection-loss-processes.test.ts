@@ -17,14 +17,13 @@ import {
   type TestDatabase,
 } from '../support/databases.js';
 import {
-  ALPHA_SIREN,
   fullCurveDay,
   PRM_B1,
   PRM_B3,
   seedEmailChannel,
   seedPublicationRegistry,
   storeCurves,
-  subscribe,
+  subscribeAlphaDailyCurves,
 } from '../support/publication-fixtures.js';
 
 /** Days of collected data, each published in its own daily window. */
@@ -122,17 +121,7 @@ describe(
       const today = localDayOf(new Date());
       const first = addDays(today, -DAYS);
       const effectiveAt = dayStart(first);
-      const subscriptions = [
-        await subscribe(db, {
-          entrepriseId: alpha,
-          siren: ALPHA_SIREN,
-          category: 'B',
-          dataType: 'CDC_BRUTE',
-          frequency: 'Q',
-          format: 'CSV',
-          effectiveAt,
-        }),
-      ];
+      const subscriptions = [await subscribeAlphaDailyCurves(db, alpha, effectiveAt)];
       const channelId = await seedEmailChannel(db, alpha, 'energie@alpha.example', 'Service énergie');
       for (const id of subscriptions)
         await new SubscriptionChannelRepository(db).replace(id, [channelId], effectiveAt);

@@ -19,8 +19,8 @@ import {
   publicationFile,
   seedPublicationRegistry,
   storeCurves,
-  subscribe,
   testEngine,
+  subscribeAlphaDailyCurves,
 } from '../support/publication-fixtures.js';
 import { RecordingMailer } from '../support/web.js';
 
@@ -50,15 +50,8 @@ describeEachEngine('a run failing longer than its fast attempts', (ctx) => {
     const storage = new FaultyStorage(path.join(dataDir, 'archive'));
     const mailer = new RecordingMailer();
     const engine = testEngine(ctx.handle, clock, { dataDir, storage, mailer });
-    const subscriptionId = await subscribe(db, {
-      entrepriseId: alpha,
-      siren: ALPHA_SIREN,
-      category: 'B',
-      dataType: 'CDC_BRUTE',
-      frequency: 'Q',
-      format: 'CSV',
-      effectiveAt: new Date('2026-05-03T22:00:00Z'), // 4 May, Paris
-    });
+    // From 4 May, Paris.
+    const subscriptionId = await subscribeAlphaDailyCurves(db, alpha, new Date('2026-05-03T22:00:00Z'));
     const runs = new PublicationRunRepository(db, ctx.engine);
     // One day collected in each of the windows of 4, 5 and 6 May (Paris).
     for (const [day, stored] of [

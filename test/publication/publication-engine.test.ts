@@ -20,6 +20,7 @@ import {
   storeCurves,
   subscribe,
   testEngine,
+  subscribeAlphaDailyCurves,
 } from '../support/publication-fixtures.js';
 
 const Ajv = AjvDraft04.default;
@@ -54,15 +55,7 @@ describeEachEngine('publication engine: daily R63B CSV over collection windows',
     const db = ctx.handle.db;
     ({ alpha } = await seedPublicationRegistry(db));
     engine = testEngine(ctx.handle, clock);
-    subscriptionId = await subscribe(db, {
-      entrepriseId: alpha,
-      siren: ALPHA_SIREN,
-      category: 'B',
-      dataType: 'CDC_BRUTE',
-      frequency: 'Q',
-      format: 'CSV',
-      effectiveAt: new Date('2026-10-22T08:00:00Z'),
-    });
+    subscriptionId = await subscribeAlphaDailyCurves(db, alpha, new Date('2026-10-22T08:00:00Z'));
     // Collected on 22 October (Paris): B1's 21st, B3's 19th (still attached) and 21st (after it left),
     // B2 (collection off) and Beta's meter (another entreprise).
     await storeCurves(

@@ -10,8 +10,8 @@ import {
   PRM_B1,
   seedPublicationRegistry,
   storeCurves,
-  subscribe,
   testEngine,
+  subscribeAlphaDailyCurves,
 } from '../support/publication-fixtures.js';
 
 describeEachEngine('retention', (ctx) => {
@@ -20,15 +20,7 @@ describeEachEngine('retention', (ctx) => {
     const { alpha } = await seedPublicationRegistry(db);
     const clock = new FakeClock('2022-09-01T00:00:00Z');
     const engine = testEngine(ctx.handle, clock);
-    const subscriptionId = await subscribe(db, {
-      entrepriseId: alpha,
-      siren: ALPHA_SIREN,
-      category: 'B',
-      dataType: 'CDC_BRUTE',
-      frequency: 'Q',
-      format: 'CSV',
-      effectiveAt: new Date('2022-09-01T00:00:00Z'),
-    });
+    const subscriptionId = await subscribeAlphaDailyCurves(db, alpha, new Date('2022-09-01T00:00:00Z'));
     // Two files: published on 30 September and on 2 October 2022 (Paris).
     await storeCurves(db, [fullCurveDay(PRM_B1, '2022-09-28', 'B', 30, 1)], new Date('2022-09-29T10:00:00Z'));
     clock.set('2022-09-30T10:00:00Z');
@@ -69,15 +61,7 @@ describeEachEngine('workers', (ctx) => {
     const db = ctx.handle.db;
     const { alpha } = await seedPublicationRegistry(db);
     const clock = new FakeClock('2026-01-01T00:00:00Z');
-    const subscriptionId = await subscribe(db, {
-      entrepriseId: alpha,
-      siren: ALPHA_SIREN,
-      category: 'B',
-      dataType: 'CDC_BRUTE',
-      frequency: 'Q',
-      format: 'CSV',
-      effectiveAt: new Date('2026-01-01T00:00:00Z'),
-    });
+    const subscriptionId = await subscribeAlphaDailyCurves(db, alpha, new Date('2026-01-01T00:00:00Z'));
     // One day of data collected each day for 200 days: 200 windows with a file each.
     for (let i = 0; i < 200; i++) {
       const collected = new Date(Date.UTC(2026, 0, 1, 12) + i * 86_400_000);

@@ -105,6 +105,19 @@ export async function subscribe(
   });
 }
 
+/** Alpha's daily (Q) raw load curve subscription, in CSV, from `effectiveAt`: the usual test subscription. */
+export function subscribeAlphaDailyCurves(db: Db, entrepriseId: number, effectiveAt: Date): Promise<number> {
+  return subscribe(db, {
+    entrepriseId,
+    siren: ALPHA_SIREN,
+    category: 'B',
+    dataType: 'CDC_BRUTE',
+    frequency: 'Q',
+    format: 'CSV',
+    effectiveAt,
+  });
+}
+
 /** A full curve day whose values are `base + i` (so a correction is visible), raw natures. */
 export function fullCurveDay(
   prm: string,

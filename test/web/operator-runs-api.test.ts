@@ -10,7 +10,7 @@ import {
   PRM_B1,
   seedPublicationRegistry,
   storeCurves,
-  subscribe,
+  subscribeAlphaDailyCurves,
 } from '../support/publication-fixtures.js';
 import { bearer, json, seedOperator, startTestServer, type TestServer } from '../support/web.js';
 
@@ -37,15 +37,7 @@ describeEachEngine('operator routes of publication runs in trouble', (ctx) => {
     const { alpha } = await seedPublicationRegistry(db);
     server = await startTestServer(ctx.handle, '2026-05-05T06:00:00Z');
     operator = bearer(await seedOperator(ctx.handle, 'exploitation@distributeur.fr'));
-    const subscriptionId = await subscribe(db, {
-      entrepriseId: alpha,
-      siren: ALPHA_SIREN,
-      category: 'B',
-      dataType: 'CDC_BRUTE',
-      frequency: 'Q',
-      format: 'CSV',
-      effectiveAt: new Date('2026-05-03T22:00:00Z'),
-    });
+    const subscriptionId = await subscribeAlphaDailyCurves(db, alpha, new Date('2026-05-03T22:00:00Z'));
     await storeCurves(
       db,
       [fullCurveDay(PRM_B1, '2026-05-03', 'B', 30, 100)],
