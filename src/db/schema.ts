@@ -235,6 +235,8 @@ export interface SubscriptionTable {
   effective_at: string;
   ended_at: string | null;
   requested_by: string;
+  /** End of the next window to schedule (due from then); null: not yet seen by the scheduler (0010). */
+  next_due_at: Generated<string | null>;
 }
 
 export interface SubscriptionFormatChangeTable {

@@ -14,13 +14,23 @@ export interface BackgroundJobsOptions {
   intervalMs?: number;
   /** Whether this process also schedules runs and purges (every process may: both are idempotent). */
   schedule?: boolean;
+  /** Runs created per pass before publishing them. Default 200. */
+  windowsPerPass?: number;
 }
 
 const DAY_MS = 24 * 3_600_000;
+/**
+ * A pass creates about this many runs, then publishes and delivers before creating more: after a
+ * downtime, the first files go out within seconds instead of after the whole backlog is scheduled.
+ */
+const WINDOWS_PER_PASS_DEFAULT = 200;
+/** Runs published in a pass before deliveries are looked at again. */
+const RUNS_PER_PASS = 50;
 
 /**
  * The work `serve` and `worker` do continuously: create the runs of ended windows, publish them,
- * deliver what is due, and once a day purge what is older than four years. Each pass is idempotent
+ * deliver what is due, and once a day purge what is older than four years. Passes follow each other
+ * at once while work remains (a backlog), else `intervalMs` apart. Each pass is idempotent
  * and safe beside other processes doing the same (unique run keys, leases). Returns `stop()`: nothing
  * more is claimed and claimed deliveries not started are given back at once; what is in flight may
  * finish until `cancelAfterMs`, then it is abandoned and given back. Resolves once nothing is held.
@@ -30,17 +40,22 @@ export function startBackgroundJobs(options: BackgroundJobsOptions): {
 } {
   const { engine, dispatcher, clock, logger } = options;
   const interval = options.intervalMs ?? 30_000;
+  const windowsPerPass = options.windowsPerPass ?? WINDOWS_PER_PASS_DEFAULT;
   const stopping = new StopController();
   let lastPurge = 0;
+  let busy = false;
   const loop = async () => {
     while (!stopping.draining.aborted) {
       try {
+        busy = false;
         if (options.schedule !== false) {
-          const scheduled = await engine.schedule({ stop: stopping.draining });
+          const scheduled = await engine.schedule({ maxWindows: windowsPerPass, stop: stopping.draining });
           if (scheduled.created + scheduled.empty > 0) logger.info(scheduled, 'publication runs created');
+          busy = scheduled.more;
         }
-        const outcomes = await engine.runPending({ limit: 50, stop: stopping });
+        const outcomes = await engine.runPending({ limit: RUNS_PER_PASS, stop: stopping });
         if (outcomes.length > 0) logger.info({ runs: outcomes.length }, 'publication runs processed');
+        if (outcomes.length >= RUNS_PER_PASS) busy = true;
         const delivered = await dispatcher.runDue(stopping);
         if (delivered.delivered + delivered.retried + delivered.failed + (delivered.released ?? 0) > 0)
           logger.info(delivered, 'deliveries processed');
@@ -53,8 +68,11 @@ export function startBackgroundJobs(options: BackgroundJobsOptions): {
           await engine.purge({ stop: stopping.draining });
         }
       } catch (error) {
+        busy = false;
         logger.error({ err: error }, 'background pass failed; retrying at the next pass');
       }
+      // A backlog is worked through pass after pass without pausing.
+      if (busy) continue;
       try {
         await sleep(interval, undefined, { signal: stopping.draining });
       } catch {

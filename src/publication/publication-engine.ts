@@ -8,6 +8,7 @@ import { MasterCipher } from '../crypto/master-cipher.js';
 import type { DatabaseHandle, Db } from '../db/database.js';
 import { PublicationRunRepository } from '../db/publication-run.repository.js';
 import { PublicationRepository } from '../db/publication.repository.js';
+import { ScheduleRepository } from '../db/schedule.repository.js';
 import { SubscriptionRepository } from '../db/subscription.repository.js';
 import type { PublicationFileSource } from '../delivery/publication-file-source.js';
 import { AppError } from '../domain/app-error.js';
@@ -34,16 +35,16 @@ import { scheduleDueRuns, type SchedulableSubscription, type ScheduleResult } fr
 import { StoreContentSource } from './store-content-source.js';
 import { NEVER_STOPPED, type StopSignal } from '../stop-signal.js';
 
-/** How long after its end an ended subscription is still looked at by the scheduler (catch-up). */
-const ENDED_LOOKBACK_MS = 400 * 24 * 3_600_000;
-
 export interface PublicationEngine {
   readonly archive: PublicationArchive;
   readonly storage: ArchiveStorage;
   /** What the dispatcher reads: the zip of an archived publication, in clear. */
   readonly files: PublicationFileSource;
-  /** Creates the runs of every ended window (catching up in order); `stop` ends it between windows. */
-  schedule(options?: { stop?: AbortSignal }): Promise<ScheduleResult>;
+  /**
+   * Creates the runs of ended windows (catching up in order): all of them, or about `maxWindows`
+   * (`more` tells whether some are left); `stop` ends it between subscriptions.
+   */
+  schedule(options?: { maxWindows?: number; stop?: AbortSignal }): Promise<ScheduleResult>;
   /**
    * Runs runnable runs until none is left (or `limit` runs); returns their outcomes. `stop` draining:
    * no further run is claimed; cancelled: the run being written is abandoned and given back.
@@ -167,32 +168,19 @@ export function createPublicationEngine(deps: PublicationEngineDeps): Publicatio
           engine: database.engine,
           clock,
           content,
-          async listSubscriptions(now) {
-            const rows = await db
-              .selectFrom('subscription')
-              .select(columns)
-              .where('effective_at', '<=', now.toISOString())
-              .where((eb) =>
-                eb.or([
-                  eb('ended_at', 'is', null),
-                  eb('ended_at', '>', new Date(now.getTime() - ENDED_LOOKBACK_MS).toISOString()),
-                ]),
-              )
-              .orderBy('id')
-              .execute();
-            return rows.map(toRunnable);
+          async listDue(now, afterId, limit) {
+            const rows = await new ScheduleRepository(db, database.engine).listDue(now, afterId, limit);
+            return rows.map((row) => ({
+              ...toRunnable(row),
+              nextDueAt: row.next_due_at === null ? null : new Date(row.next_due_at),
+            }));
           },
-          async formatForWindow(subscriptionId, window) {
-            return formatForWindow(
-              await new SubscriptionRepository(db).formatHistory(subscriptionId),
-              window.start,
-            );
-          },
+          formatHistory: (subscriptionId) => new SubscriptionRepository(db).formatHistory(subscriptionId),
           async beforeSiren(siren, now) {
             await enforceJsonAboveLimit(db, { now, notifier: deps.notifier, siren });
           },
         },
-        { stop: options.stop },
+        options,
       );
     },
 

@@ -109,7 +109,7 @@ describeEachEngine('a run failing longer than its fast attempts', (ctx) => {
 
     // The next window is published meanwhile, with the next number: the held one is neither reused nor skipped.
     clock.set('2026-05-07T06:00:00Z');
-    assert.deepEqual(await engine.schedule(), { created: 1, empty: 0 });
+    assert.deepEqual(await engine.schedule(), { created: 1, empty: 0, more: false });
     const outcomes = await engine.runPending();
     const third = (await runs.listForSubscription(subscriptionId)).find((r) => r.numSequence === 3)!;
     assert.deepEqual(

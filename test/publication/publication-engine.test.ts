@@ -77,10 +77,14 @@ describeEachEngine('publication engine: daily R63B CSV over collection windows',
     );
 
     clock.set('2026-10-25T22:59:59Z'); // 25 October 23:59:59 in Paris: that window is not over
-    assert.deepEqual(await engine.schedule(), { created: 1, empty: 2 });
+    assert.deepEqual(await engine.schedule(), { created: 1, empty: 2, more: false });
     clock.set('2026-10-25T23:00:00Z');
-    assert.deepEqual(await engine.schedule(), { created: 1, empty: 0 });
-    assert.deepEqual(await engine.schedule(), { created: 0, empty: 0 }, 'a second pass creates nothing');
+    assert.deepEqual(await engine.schedule(), { created: 1, empty: 0, more: false });
+    assert.deepEqual(
+      await engine.schedule(),
+      { created: 0, empty: 0, more: false },
+      'a second pass creates nothing',
+    );
     const outcomes = await engine.runPending();
     assert.deepEqual(
       outcomes.map((o) => o.status),
@@ -175,7 +179,7 @@ describeEachEngine('publication engine: daily R63B CSV over collection windows',
       new Date('2026-10-26T09:00:00Z'),
     );
     clock.set('2026-10-27T23:00:00Z');
-    assert.deepEqual(await engine.schedule(), { created: 1, empty: 1 });
+    assert.deepEqual(await engine.schedule(), { created: 1, empty: 1, more: false });
     await engine.runPending();
     const items = (
       await new PublicationRepository(db).search({ sirens: [ALPHA_SIREN], limit: 10, offset: 0 })

@@ -9,6 +9,7 @@ import * as m0006 from './0006-measurement-versions.js';
 import * as m0007 from './0007-publication-prm-unchecked.js';
 import * as m0008 from './0008-throttle-subject.js';
 import * as m0009 from './0009-master-key-check.js';
+import * as m0010 from './0010-subscription-next-due.js';
 
 /**
  * Numbered migrations, applied in order on both engines. Never edit one that has landed: add the next.
@@ -26,4 +27,5 @@ export const MIGRATIONS: ReadonlyArray<
   ['0007-publication-prm-unchecked', m0007.up],
   ['0008-throttle-subject', m0008.up],
   ['0009-master-key-check', m0009.up],
+  ['0010-subscription-next-due', m0010.up],
 ];
