@@ -15,7 +15,11 @@ export const POSTGRES_ADMIN_URL =
 export const TEST_ENGINES: Engine[] = (process.env.PUBLIWATT_TEST_ENGINES ?? 'sqlite,postgres')
   .split(',')
   .map((e) => e.trim())
-  .filter((e): e is Engine => e === 'sqlite' || e === 'postgres');
+  .map((e) => {
+    // A typo must not silently remove every engine suite.
+    if (e !== 'sqlite' && e !== 'postgres') throw new Error(`PUBLIWATT_TEST_ENGINES: unknown engine "${e}"`);
+    return e;
+  });
 
 export interface TestDatabase {
   handle: DatabaseHandle;
