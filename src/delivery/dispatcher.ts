@@ -9,7 +9,7 @@ import { DeliveryRepository, type DeliveryRow } from '../db/delivery.repository.
 import type { ChannelKind } from '../db/schema.js';
 import { retryOnConnectionLoss } from '../db/connection-loss.js';
 import { AppError, toAppError } from '../domain/app-error.js';
-import { decideRetry } from '../domain/delivery-retry.js';
+import { decideRetry, RETRY_WINDOW_MS } from '../domain/delivery-retry.js';
 import type { Notifier } from '../notification/notifier.js';
 import { NEVER_STOPPED, type StopSignal } from '../stop-signal.js';
 import type { ChannelService } from './channel.service.js';
@@ -303,7 +303,7 @@ export class Dispatcher {
       subject: `Échec d'envoi d'une publication sur le canal ${channelName}`,
       text:
         `La publication n° ${row.publication_id} n'a pas pu être envoyée sur le canal ${channelName} ` +
-        `malgré ${row.attempts} tentatives pendant 72 heures.\n\nDernière erreur : ${message}\n\n` +
+        `malgré ${row.attempts} tentatives pendant ${RETRY_WINDOW_MS / 3_600_000} heures.\n\nDernière erreur : ${message}\n\n` +
         'Le fichier reste disponible dans « Recherche de flux ». Après avoir vérifié le canal ' +
         '(« Vos canaux numériques », bouton « Tester »), vous pouvez le renvoyer depuis le portail.',
     });

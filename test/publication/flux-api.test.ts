@@ -9,6 +9,7 @@ import {
   BETA_SIREN,
   fullCurveDay,
   PRM_B1,
+  PRM_BETA,
   publicationFile,
   seedPublicationRegistry,
   storeCurves,
@@ -45,7 +46,7 @@ describeEachEngine('flux search, download, re-send and rebuild over HTTP', (ctx)
 
   before(async () => {
     const db = ctx.handle.db;
-    const { alpha } = await seedPublicationRegistry(db);
+    const { alpha, beta: betaId } = await seedPublicationRegistry(db);
     alphaId = alpha;
     server = await startTestServer(ctx.handle, '2026-10-20T00:00:00Z');
     const all = ['GESTION_UTILISATEURS', 'GESTION_SERVICES_DONNEES', 'CONSULTATION'] as const;
@@ -66,8 +67,22 @@ describeEachEngine('flux search, download, re-send and rebuild over HTTP', (ctx)
     const common = { entrepriseId: alpha, siren: ALPHA_SIREN, category: 'B' as const, effectiveAt };
     daily = await subscribe(db, { ...common, dataType: 'CDC_BRUTE', frequency: 'Q', format: 'CSV' });
     await subscribe(db, { ...common, dataType: 'INDEX', frequency: 'H', format: 'JSON' });
+    // Beta publishes too: a search of Alpha's that named Beta's SIREN would have something to find.
+    await subscribe(db, {
+      entrepriseId: betaId,
+      siren: BETA_SIREN,
+      category: 'B',
+      effectiveAt,
+      dataType: 'CDC_BRUTE',
+      frequency: 'Q',
+      format: 'CSV',
+    });
     const collected = new Date('2026-10-21T10:00:00Z');
-    await storeCurves(db, [fullCurveDay(PRM_B1, '2026-10-20', 'B', 30, 10)], collected);
+    await storeCurves(
+      db,
+      [fullCurveDay(PRM_B1, '2026-10-20', 'B', 30, 10), fullCurveDay(PRM_BETA, '2026-10-20', 'B', 30, 20)],
+      collected,
+    );
     await new MeasurementRepository(db).upsertIndexReadings(
       [
         { prm: PRM_B1, day: '2026-10-21', register: 'HP', valueWh: 1000, iv: 0 },
@@ -80,7 +95,7 @@ describeEachEngine('flux search, download, re-send and rebuild over HTTP', (ctx)
     const outcomes = await server.publication.runPending();
     assert.deepEqual(
       outcomes.map((o) => o.status),
-      ['done', 'done'],
+      ['done', 'done', 'done'],
     );
   });
   after(() => server.app.close());
@@ -105,7 +120,9 @@ describeEachEngine('flux search, download, re-send and rebuild over HTTP', (ctx)
     assert.equal((await search('?to=2026-10-26')).total, 0);
     assert.equal((await search(`?siren=${ALPHA_SIREN}`)).total, 2);
     assert.equal((await search(`?siren=${BETA_SIREN}`)).total, 0, "another entreprise's SIREN finds nothing");
-    assert.equal((await search('', beta)).total, 0, 'Beta sees nothing of Alpha');
+    assert.equal((await search(`?siren=${BETA_SIREN}`, beta)).total, 1, 'though it has a file');
+    assert.equal((await search('', beta)).total, 1, 'Beta sees its own file, nothing of Alpha');
+    assert.equal((await search(`?siren=${ALPHA_SIREN}`, beta)).total, 0);
     const first = await search('?pageSize=1');
     const second = await search('?pageSize=1&page=2');
     assert.equal(first.total, 2);

@@ -78,6 +78,41 @@ describeEachEngine('subscription service', (ctx) => {
       ACTOR,
       T0,
     );
+    // Changing the format of a live subscription to CSV is the same rule: refused at 101 PRM…
+    const change = await rejection(
+      service().applyGrid(
+        { entrepriseId: centUn, siren: '552100554', category: 'B' },
+        [{ dataType: 'INDEX', frequency: 'Q', subscribed: true, format: 'CSV' }],
+        ACTOR,
+        T0,
+      ),
+    );
+    assert.equal(change.code, 'CSV_NOT_ALLOWED_OVER_100_PRM');
+    assert.deepEqual(
+      (await new SubscriptionRepository(ctx.handle.db).listLive('552100554', 'B')).map((s) => s.format),
+      ['JSON'],
+      'nothing changed',
+    );
+    // …and taken at 100 PRM.
+    await seedEntreprise(ctx.handle.db, {
+      name: 'Cent Bis SA',
+      siren: '443061841',
+      prms: 100,
+      prefix: '102',
+    });
+    const centBis = (await new EntrepriseRepository(ctx.handle.db).findByName('Cent Bis SA'))!.id;
+    for (const format of ['JSON', 'CSV'] as const) {
+      await service().applyGrid(
+        { entrepriseId: centBis, siren: '443061841', category: 'B' },
+        [{ dataType: 'INDEX', frequency: 'Q', subscribed: true, format }],
+        ACTOR,
+        T0,
+      );
+    }
+    assert.deepEqual(
+      (await new SubscriptionRepository(ctx.handle.db).listLive('443061841', 'B')).map((s) => s.format),
+      ['CSV'],
+    );
   });
 
   it('changes nothing when one line of the grid is invalid', async () => {
