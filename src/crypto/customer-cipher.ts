@@ -3,7 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { AppError } from '../domain/app-error.js';
 
 /**
- * The distributor's file scheme (DESIGN.md "Encryption"): AES-256-CBC, PKCS#7 padding, a random 16-byte IV
+ * The distributor's file scheme (docs/product-rules.md "Encryption"): AES-256-CBC, PKCS#7 padding, a random 16-byte IV
  * written as the first 16 bytes, the zip archive as plaintext. Existing decoders and
  * `openssl enc -d -aes-256-cbc -K <key> -iv <first 16 bytes hex>` read it.
  */

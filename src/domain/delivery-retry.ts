@@ -1,5 +1,5 @@
 /**
- * Retry policy of deliveries (DESIGN.md "Delivery"): exponential backoff with jitter, for up to 72 h
+ * Retry policy of deliveries (docs/product-rules.md "Delivery"): exponential backoff with jitter, for up to 72 h
  * counted from the first attempt, then `failed`.
  *
  * After failed attempt n (1-based) the nominal delay is `BASE_DELAY_MS · 2^(n-1)` capped at

@@ -1,4 +1,4 @@
-/** Rights of a portal user (DESIGN.md "Users and habilitations"). */
+/** Rights of a portal user (docs/product-rules.md "Users and habilitations"). */
 export const HABILITATIONS = ['GESTION_UTILISATEURS', 'GESTION_SERVICES_DONNEES', 'CONSULTATION'] as const;
 export type Habilitation = (typeof HABILITATIONS)[number];
 

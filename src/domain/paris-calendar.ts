@@ -8,7 +8,7 @@ import { stepMinutes } from './identifiers.js';
  *
  * Points of a curve: a day at step S has (day length / S) intervals, the first starting at local
  * midnight. Their local timestamp `AAAA-MM-JJ hh:mm:ss` marks the START of the interval for
- * category A and its END for category B (DESIGN.md "Timestamps"). On the autumn day the repeated
+ * category A and its END for category B (docs/product-rules.md "Timestamps"). On the autumn day the repeated
  * hour produces the same local timestamps twice: points are always kept in chronological order,
  * so the first occurrence is the summer-time (UTC+2) interval and the second the winter-time one.
  */

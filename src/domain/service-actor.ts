@@ -20,10 +20,10 @@ export function actorReachesSiren(actor: ServiceActor, siren: string): boolean {
   return perimeter === null || perimeter.includes(siren);
 }
 
-/** Channels, keys and publication settings need GESTION_SERVICES_DONNEES (DESIGN.md "Users and habilitations"). */
+/** Channels, keys and publication settings need GESTION_SERVICES_DONNEES (docs/product-rules.md "Users and habilitations"). */
 export function requireDataManager(actor: ServiceActor): void {
   if (actor.type === 'user' && !actor.habilitations.includes('GESTION_SERVICES_DONNEES')) {
-    throw new AppError('HABILITATION_REQUIRED', `${actor.label} lacks GESTION_SERVICES_DONNEES`, {
+    throw new AppError('FORBIDDEN_HABILITATION', `${actor.label} lacks GESTION_SERVICES_DONNEES`, {
       habilitation: 'GESTION_SERVICES_DONNEES',
     });
   }

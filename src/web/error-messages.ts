@@ -74,7 +74,6 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
   DECRYPTION_FAILED: () =>
     'Le fichier ne peut pas être déchiffré avec cette clé (mauvaise clé ou fichier non chiffré).',
   MASTER_KEY_MISMATCH: () => 'Une donnée protégée est illisible. Contactez le support.',
-  HABILITATION_REQUIRED: () => "Cette action nécessite l'habilitation « Gestion des Services de données ».",
   PASSWORD_CONFIRMATION_FAILED: () => 'Mot de passe incorrect : la clé ne peut pas être affichée.',
   CHANNEL_INVALID: (p) => `Le canal est invalide : ${p.reason}.`,
   CHANNEL_NOT_ACTIVABLE: (p) =>

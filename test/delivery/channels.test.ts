@@ -81,7 +81,7 @@ describeEachEngine('channels and encryption keys', (ctx) => {
         label: 'x',
         email: 'x@y.example',
       }),
-      { code: 'HABILITATION_REQUIRED' },
+      { code: 'FORBIDDEN_HABILITATION' },
     );
     const [own] = await stack.channels.list(manager());
     await assert.rejects(stack.channels.get(actorFor(otherId), own!.id), { code: 'NOT_FOUND' });
@@ -237,7 +237,7 @@ describeEachEngine('channels and encryption keys', (ctx) => {
         password: 'bon-mot-de-passe',
         verifyPassword,
       }),
-      { code: 'HABILITATION_REQUIRED' },
+      { code: 'FORBIDDEN_HABILITATION' },
     );
     const shown = await stack.keys.reveal(manager(), { password: 'bon-mot-de-passe', verifyPassword });
     assert.match(shown.hex, /^[0-9a-f]{64}$/);

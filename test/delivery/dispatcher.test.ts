@@ -258,7 +258,7 @@ describeEachEngine('dispatcher', (ctx) => {
     assert.deepEqual(readdirSync(dir), ['ENEDIS_R63B_356000000_00001.zip']);
     await assert.rejects(
       stack.deliveries.resend(actorFor(entrepriseId, ['CONSULTATION']), { publicationId: 1, channelId }),
-      { code: 'HABILITATION_REQUIRED' },
+      { code: 'FORBIDDEN_HABILITATION' },
     );
   });
 

@@ -80,7 +80,7 @@ describeEachEngine('publication settings', (ctx) => {
       code: 'NOT_FOUND',
     });
     await assert.rejects(service.setChannels(actorFor(entrepriseId, ['CONSULTATION']), subscription(), []), {
-      code: 'HABILITATION_REQUIRED',
+      code: 'FORBIDDEN_HABILITATION',
     });
     assert.deepEqual(await service.channelsOf(actorFor(entrepriseId), subscription()), [active], 'unchanged');
     assert.deepEqual(await service.setChannels(actorFor(entrepriseId), subscription(), []), []);

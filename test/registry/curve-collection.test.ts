@@ -63,7 +63,7 @@ describeEachEngine('curve collection switch', (ctx) => {
     );
     await assert.rejects(
       service.switch({ ...actor, habilitations: ['CONSULTATION'] }, [siren], [prm], true, now),
-      (e: { code?: string }) => e.code === 'HABILITATION_REQUIRED',
+      (e: { code?: string }) => e.code === 'FORBIDDEN_HABILITATION',
     );
   });
 });
