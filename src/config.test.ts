@@ -42,6 +42,7 @@ describe('configuration', () => {
       [{ PUBLIWATT_PUBLIC_URL: 'portal.example' }, /^PUBLIWATT_PUBLIC_URL: /],
       [{ PUBLIWATT_CHANNEL_ALLOW: '10.20.0.0/40' }, /^PUBLIWATT_CHANNEL_ALLOW: /],
       [{ PUBLIWATT_CHANNEL_ALLOW: '*.intranet.example' }, /^PUBLIWATT_CHANNEL_ALLOW: /],
+      [{ PUBLIWATT_LOG_LEVEL: 'bogus' }, /^PUBLIWATT_LOG_LEVEL: "bogus" is not one of fatal, error/],
     ];
     for (const [env, expected] of cases) {
       assert.throws(

@@ -31,6 +31,8 @@ export interface Config {
    * for on-premise servers); unset: none.
    */
   channelAllow?: readonly string[];
+  /** pino level asked by `PUBLIWATT_LOG_LEVEL`; unset: the command's default. */
+  logLevel?: LogLevel;
 }
 
 function invalid(variable: string, reason: string): AppError {
@@ -124,6 +126,17 @@ export function databaseUrlOf(env: NodeJS.ProcessEnv): DatabaseUrl {
   return parseDatabaseUrl(env.PUBLIWATT_DATABASE_URL || `sqlite:${path.join(dataDir, 'publiwatt.db')}`);
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function parseLogLevel(value: string | undefined): LogLevel | undefined {
+  if (!value) return undefined;
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw invalid('PUBLIWATT_LOG_LEVEL', `"${value}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return value as LogLevel;
+}
+
 /** Builds the configuration from the environment; any invalid value fails naming its variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { port?: number } = {}): Config {
   const dataDir = path.resolve(env.PUBLIWATT_DATA_DIR || './data');
@@ -143,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
   const importLimits = importLimitsFromEnv(env);
   const trustedProxies = parseTrustedProxies(env.PUBLIWATT_TRUSTED_PROXIES);
   const channelAllow = parseChannelAllowList(env.PUBLIWATT_CHANNEL_ALLOW);
+  const logLevel = parseLogLevel(env.PUBLIWATT_LOG_LEVEL);
   let masterKey: Buffer;
   let masterKeySource: Config['masterKeySource'];
   if (env.PUBLIWATT_MASTER_KEY) {
@@ -164,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { po
     importLimits,
     trustedProxies,
     channelAllow,
+    logLevel,
   };
 }
 

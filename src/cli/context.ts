@@ -43,7 +43,7 @@ export async function openContext(
   process.umask(0o077);
   const config = loadConfig(process.env, { port: options.port });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const level = process.env.PUBLIWATT_LOG_LEVEL || (options.quiet ? 'warn' : 'info');
+  const level = config.logLevel ?? (options.quiet ? 'warn' : 'info');
   const logger = pino({ level });
   const database = openDatabase(config.database);
   let applied: string[];
