@@ -3,14 +3,13 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { sql } from 'kysely';
 import { pino } from 'pino';
 import yauzl from 'yauzl';
 import { MasterCipher } from '../crypto/master-cipher.js';
 import { MeasurementRepository, type CurveDay } from '../db/measurement.repository.js';
 import { PublicationRepository } from '../db/publication.repository.js';
 import { SubscriptionRepository } from '../db/subscription.repository.js';
-import type { Db } from '../db/database.js';
+import { refreshStatistics, type Db } from '../db/database.js';
 import { daysBetween, addDays, pointsPerDay } from '../domain/paris-calendar.js';
 import { packQuality } from '../domain/point-quality.js';
 import { createPublicationEngine } from '../publication/publication-engine.js';
@@ -162,7 +161,7 @@ async function publishWindow(
   if (batch.length > 0) await store.upsertCurveDays(batch, collectedAt);
   // Statistics, as a production database has them (autovacuum analyzes a table within a minute of a
   // load): planned without them, PostgreSQL joins the window's rows one by one.
-  if (context.engine === 'postgres') await sql`analyze`.execute(db);
+  await refreshStatistics(db);
   const entreprise = (
     await db.selectFrom('entreprise').select('id').where('name', '=', ENTREPRISE).executeTakeFirstOrThrow()
   ).id;

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { openDatabase, type DatabaseHandle, type Engine } from '../db/database.js';
+import type { Engine } from '../db/database.js';
+import { scratchDatabase } from '../db/scratch-database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { BenchResult, BenchStage } from './bench-stage.js';
 
@@ -26,31 +25,6 @@ function rssSampler(): { stop(): number } {
     stop() {
       clearInterval(timer);
       return Math.max(peak, process.memoryUsage.rss());
-    },
-  };
-}
-
-async function scratchDatabase(engine: Engine, workDir: string, postgresUrl: string) {
-  if (engine === 'sqlite') {
-    const handle = openDatabase({ engine: 'sqlite', file: path.join(workDir, 'bench.db') });
-    return { handle, drop: () => handle.destroy() };
-  }
-  const name = `publiwatt_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: postgresUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(postgresUrl);
-  url.pathname = `/${name}`;
-  const handle: DatabaseHandle = openDatabase({ engine: 'postgres', url: url.toString() });
-  return {
-    handle,
-    drop: async () => {
-      await handle.destroy();
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
     },
   };
 }

@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { BENCH_STAGES } from '../bench/bench-stages.js';
 import type { BenchResult } from '../bench/bench-stage.js';
 import { runBench } from '../bench/run-bench.js';
-import type { Engine } from '../db/database.js';
+import { engineNamed, type Engine } from '../db/database.js';
 
 function parsePoints(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1)
@@ -12,7 +12,8 @@ function parsePoints(value: string): number {
 
 function parseEngines(value: string): Engine[] {
   if (value === 'both') return ['sqlite', 'postgres'];
-  if (value === 'sqlite' || value === 'postgres') return [value];
+  const engine = engineNamed(value);
+  if (engine) return [engine];
   throw new InvalidArgumentError(`"${value}" is not sqlite, postgres or both`);
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { databaseUrlOf } from '../config.js';
+import { allowsSeveralWorkers } from '../db/database.js';
 import { AppError } from '../domain/app-error.js';
 import { startBackgroundJobs } from '../jobs/background-jobs.js';
 import { removeAbandonedTemporaryFiles } from '../jobs/start-cleanup.js';
@@ -13,7 +14,7 @@ import { parseSecondsOption } from './options.js';
  * worker would only queue behind it for the write lock.
  */
 function refuseSqlite(env: NodeJS.ProcessEnv): void {
-  if (databaseUrlOf(env).engine === 'sqlite') {
+  if (!allowsSeveralWorkers(databaseUrlOf(env))) {
     throw new AppError(
       'INVALID_CONFIGURATION',
       'worker needs PostgreSQL (PUBLIWATT_DATABASE_URL=postgres://…); on SQLite, publication and delivery run inside `serve`',

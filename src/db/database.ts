@@ -55,3 +55,26 @@ export function openDatabase(url: DatabaseUrl, options: { poolSize?: number } = 
 export async function ping(db: Db): Promise<void> {
   await sql`select 1`.execute(db);
 }
+
+/** The engine a name designates, or undefined (command-line options, test settings). */
+export function engineNamed(name: string): Engine | undefined {
+  return name === 'sqlite' || name === 'postgres' ? name : undefined;
+}
+
+/**
+ * Whether several processes can share the work on this database: PostgreSQL has row locks and
+ * concurrent writers; SQLite has one writer for the whole file.
+ */
+export function allowsSeveralWorkers(url: DatabaseUrl): boolean {
+  return url.engine === 'postgres';
+}
+
+/** Whether the database lives in this process only (SQLite `:memory:`): no other thread can open it. */
+export function isProcessLocal(url: DatabaseUrl): boolean {
+  return url.engine === 'sqlite' && url.file === ':memory:';
+}
+
+/** Refreshes the planner's statistics (`ANALYZE`, on both engines) after a bulk load. */
+export async function refreshStatistics(db: Db): Promise<void> {
+  await sql`analyze`.execute(db);
+}

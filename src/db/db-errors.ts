@@ -11,3 +11,9 @@ export function isConcurrencyConflict(error: unknown): boolean {
     code.startsWith('SQLITE_BUSY')
   );
 }
+
+/** A unique constraint refused the row (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

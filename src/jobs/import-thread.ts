@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import type { AuditActor } from '../db/audit.repository.js';
 import type { DatabaseUrl } from '../config.js';
-import type { DatabaseHandle } from '../db/database.js';
+import { isProcessLocal, type DatabaseHandle } from '../db/database.js';
 import { AppError, type ErrorCode } from '../domain/app-error.js';
 import {
   importMeasurementFile,
@@ -109,7 +109,7 @@ export class ImportThread implements ImportExecutor {
   ) {}
 
   private get inProcess(): boolean {
-    return this.database.url.engine === 'sqlite' && this.database.url.file === ':memory:';
+    return isProcessLocal(this.database.url);
   }
 
   measurementStream(body: Readable, options: ThreadImportOptions): Promise<ImportResult> {

@@ -2,12 +2,11 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { addAbortSignal, Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { ControlledTransaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Db, Engine } from '../db/database.js';
-import type { Schema } from '../db/schema.js';
 import { PublicationRunRepository, type PublicationRunRecord } from '../db/publication-run.repository.js';
 import { PublicationRepository } from '../db/publication.repository.js';
+import { startRunCompletion, type PrmList } from '../db/run-completion.js';
 import { retryOnConnectionLoss } from '../db/connection-loss.js';
 import { DeliveryService } from '../delivery/delivery.service.js';
 import { AppError } from '../domain/app-error.js';
@@ -79,135 +78,6 @@ export function workerId(): string {
 
 export function codeFluxOf(dataType: RunnableSubscription['dataType'], category: Category): CodeFlux {
   return `${dataType === 'INDEX' ? 'R64' : 'R63'}${category}` as CodeFlux;
-}
-
-type CoveredPrm = { prm: string; contractNumber: string };
-
-/** The PRMs a file covers, in file order, on their way to the archive row's list. */
-interface PrmList {
-  add(entry: CoveredPrm): void;
-  readonly count: number;
-}
-
-/**
- * Writes, in one transaction, what completes a run: the run marked done (if this worker still holds
- * its lease), the archive row with the given id (or a new one) and its PRM list (the part not written
- * yet), the delivery rows. Undefined when the lease was lost: then nothing is kept.
- */
-type CompleteRun = (
-  trx: Db,
-  publicationId: number | undefined,
-  prms: CoveredPrm[],
-) => Promise<number | undefined>;
-
-/** The transaction that completes a run, and the file's PRM list on its way to it. */
-interface RunCompletion extends PrmList {
-  commit(complete: CompleteRun): Promise<number | undefined>;
-  /** Drops what was written so far; nothing of the run is kept. Safe to call more than once. */
-  abort(): Promise<void>;
-}
-
-/**
- * SQLite has one writer for the whole database: the transaction opens only once the file is archived,
- * and the list, kept in memory until then (a few bytes a PRM), goes in with one statement.
- */
-class DeferredCompletion implements RunCompletion {
-  private readonly prms: CoveredPrm[] = [];
-
-  constructor(private readonly db: Db) {}
-
-  get count(): number {
-    return this.prms.length;
-  }
-
-  add(entry: CoveredPrm): void {
-    this.prms.push(entry);
-  }
-
-  commit(complete: CompleteRun): Promise<number | undefined> {
-    return this.db.transaction().execute((trx) => complete(trx, undefined, this.prms));
-  }
-
-  abort(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-/** PRMs per insert of a streamed list. */
-const PRM_BATCH = 2000;
-
-/**
- * On PostgreSQL the transaction opens when the run starts, with the publication's id reserved, and the
- * list goes in by batches while the file is written: the index inserts of a 10 000-PRM list (~80 ms)
- * overlap the writing instead of delaying the end of the run. Uncommitted, none of it is seen; a
- * worker that dies loses its connection and the server rolls it all back.
- */
-class StreamedCompletion implements RunCompletion {
-  count = 0;
-  private batch: CoveredPrm[] = [];
-  private written: Promise<void> = Promise.resolve();
-  private open = true;
-
-  private constructor(
-    private readonly trx: ControlledTransaction<Schema>,
-    private readonly publicationId: number,
-  ) {}
-
-  static async start(db: Db): Promise<StreamedCompletion> {
-    const trx = await db.startTransaction().execute();
-    try {
-      return new StreamedCompletion(trx, await new PublicationRepository(trx, 'postgres').reserveId());
-    } catch (error) {
-      await trx.rollback().execute();
-      throw error;
-    }
-  }
-
-  add(entry: CoveredPrm): void {
-    this.count++;
-    this.batch.push(entry);
-    if (this.batch.length >= PRM_BATCH) this.flush();
-  }
-
-  private flush(): void {
-    const rows = this.batch;
-    if (rows.length === 0) return;
-    this.batch = [];
-    this.written = this.written.then(() =>
-      new PublicationRepository(this.trx, 'postgres').insertPrms(this.publicationId, rows),
-    );
-    // A failed insert is reported by `commit`; until then the chain must not count as unhandled.
-    this.written.catch(() => undefined);
-  }
-
-  async commit(complete: CompleteRun): Promise<number | undefined> {
-    try {
-      this.flush();
-      await this.written;
-      const publicationId = await complete(this.trx, this.publicationId, []);
-      if (publicationId === undefined) {
-        await this.abort();
-        return undefined;
-      }
-      this.open = false;
-      await this.trx.commit().execute();
-      return publicationId;
-    } catch (error) {
-      await this.abort();
-      throw error;
-    }
-  }
-
-  async abort(): Promise<void> {
-    if (!this.open) return;
-    this.open = false;
-    await this.written.catch(() => undefined);
-    // A rollback can fail only with the connection, and then the server rolls the transaction back.
-    await this.trx
-      .rollback()
-      .execute()
-      .catch(() => undefined);
-  }
 }
 
 /** Counts points as blocks stream past and hands each PRM, with its contract number, to the list. */
@@ -402,8 +272,7 @@ async function publish(
     dataType: subscription.dataType,
     window: { frequency: subscription.frequency, start: run.windowStart, end: run.windowEnd },
   };
-  const completion =
-    deps.engine === 'postgres' ? await StreamedCompletion.start(deps.db) : new DeferredCompletion(deps.db);
+  const completion = await startRunCompletion(deps.db, deps.engine);
   try {
     const coverage = new Coverage(completion);
     let body: AsyncIterable<Buffer>;

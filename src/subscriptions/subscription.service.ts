@@ -24,6 +24,7 @@ import {
 } from '../domain/subscription-rules.js';
 import { AuditRepository, type AuditActor } from '../db/audit.repository.js';
 import type { Db } from '../db/database.js';
+import { isUniqueViolation } from '../db/db-errors.js';
 import { PrmRepository } from '../db/prm.repository.js';
 import { SubscriptionRepository, type SubscriptionRecord } from '../db/subscription.repository.js';
 import { parisDayOf } from './paris-day.js';
@@ -290,11 +291,6 @@ export class SubscriptionService {
       return changes;
     });
   }
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 function describe(subscription: SubscriptionRecord): Record<string, string> {
