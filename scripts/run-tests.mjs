@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-checks, then runs every *.test.ts under src/ and test/ with Node's test runner (tsx).
+// `npm test`: type-checks, checks the portal's JSX escapes every text (@kitajs/ts-html-plugin), then runs every *.test.ts under src/ and test/ with Node's test runner (tsx).
 // Arguments narrow the run: `npm test -- src/domain` runs the files whose path contains "src/domain".
 // Each test has a time limit (PUBLIWATT_TEST_TIMEOUT seconds, default 180): a hanging test fails.
 // PUBLIWATT_TEST_ENGINES (default "sqlite,postgres") names the engines; an unknown name, or an engine
@@ -67,6 +67,19 @@ if (filters.length === 0 || process.env.PUBLIWATT_TYPECHECK === '1') {
   if (tsc.status !== 0) {
     console.error('type check failed');
     process.exit(tsc.status ?? 1);
+  }
+  // Text put in the portal's HTML unescaped (a forgotten `safe`): exit 1; 2 is only warnings.
+  const xss = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules/@kitajs/ts-html-plugin/dist/cli.js'), '-p', 'tsconfig.json'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  if (xss.status !== 0 && xss.status !== 2) {
+    console.error('HTML escaping check failed: put `safe` on the element, or escape the text');
+    process.exit(1);
   }
 }
 

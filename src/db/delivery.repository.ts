@@ -205,6 +205,24 @@ export class DeliveryRepository {
       .execute();
   }
 
+  /**
+   * The deliveries of several publications in one query, each publication's by id (as
+   * `listForPublication`), publications in `publicationIds` order. Pages that list publications call
+   * it once instead of once per row.
+   */
+  async listForPublications(publicationIds: readonly number[]): Promise<Map<number, DeliveryRow[]>> {
+    const byPublication = new Map<number, DeliveryRow[]>(publicationIds.map((id) => [id, []]));
+    if (publicationIds.length === 0) return byPublication;
+    const rows = await this.db
+      .selectFrom('delivery')
+      .selectAll()
+      .where('publication_id', 'in', [...new Set(publicationIds)])
+      .orderBy('id')
+      .execute();
+    for (const row of rows) byPublication.get(row.publication_id)?.push(row);
+    return byPublication;
+  }
+
   async listForEntreprise(
     entrepriseId: number,
     options: { status?: DeliveryRow['status']; limit?: number; offset?: number } = {},

@@ -113,6 +113,22 @@ export class EntrepriseRepository {
     }
   }
 
+  /** Every entreprise's SIRENs in one query, each list ordered as `sirensOf` orders it. */
+  async sirensByEntreprise(): Promise<Map<number, string[]>> {
+    const rows = await this.db
+      .selectFrom('siren')
+      .select(['entreprise_id', 'siren'])
+      .orderBy('siren')
+      .execute();
+    const sirens = new Map<number, string[]>();
+    for (const row of rows) {
+      const list = sirens.get(row.entreprise_id);
+      if (list) list.push(row.siren);
+      else sirens.set(row.entreprise_id, [row.siren]);
+    }
+    return sirens;
+  }
+
   async sirensOf(entrepriseId: number): Promise<string[]> {
     const rows = await this.db
       .selectFrom('siren')

@@ -84,6 +84,40 @@ export class SubscriptionRepository {
     return rows.map(toRecord);
   }
 
+  /**
+   * Live subscriptions of several SIRENs in one query, ordered as `listLive` called for each SIREN in
+   * `sirens` order and each category in `categories` order would give them.
+   */
+  async listLiveOfSirens(
+    sirens: readonly string[],
+    categories: readonly Category[],
+  ): Promise<SubscriptionRecord[]> {
+    if (sirens.length === 0 || categories.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('subscription')
+      .selectAll()
+      .where('siren', 'in', [...sirens])
+      .where('category', 'in', [...categories])
+      .where('ended_at', 'is', null)
+      .orderBy('id')
+      .execute();
+    const rank = (record: SubscriptionRecord) =>
+      sirens.indexOf(record.siren) * categories.length + categories.indexOf(record.category);
+    // A stable sort keeps the id order within each (SIREN, category).
+    return rows.map(toRecord).sort((a, b) => rank(a) - rank(b));
+  }
+
+  /** Several subscriptions by id in one query (ids not found are absent from the map). */
+  async findMany(ids: readonly number[]): Promise<Map<number, SubscriptionRecord>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('subscription')
+      .selectAll()
+      .where('id', 'in', [...new Set(ids)])
+      .execute();
+    return new Map(rows.map((row) => [row.id, toRecord(row)]));
+  }
+
   /** Every live subscription of every SIREN (for the publication scheduler). */
   async listAllLive(): Promise<SubscriptionRecord[]> {
     const rows = await this.db

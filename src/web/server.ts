@@ -12,6 +12,7 @@ import Fastify, {
   type FastifySchemaValidationError,
 } from 'fastify';
 import type { Logger } from 'pino';
+import { ApiTokenService } from '../auth/api-token.service.js';
 import { authenticate } from '../auth/authenticator.js';
 import { DeviceTokens } from '../auth/device-tokens.js';
 import { LoginService } from '../auth/login.service.js';
@@ -19,13 +20,20 @@ import type { Clock } from '../clock.js';
 import { publicUrlOf, type Config } from '../config.js';
 import type { DatabaseHandle } from '../db/database.js';
 import { createDeliveryServices } from '../delivery/delivery-services.js';
+import { KeyStatusService } from '../delivery/key-status.service.js';
 import { StoredSubscriptionChannels } from '../delivery/subscription-channel.lookup.js';
 import { AppError, ERROR_STATUS, toAppError } from '../domain/app-error.js';
 import { ImportThread } from '../jobs/import-thread.js';
 import type { Mailer } from '../notification/mailer.js';
 import type { Notifier } from '../notification/notifier.js';
 import type { SubscriptionChannelLookup } from '../subscriptions/subscription.service.js';
+import { FluxService } from '../publication/flux.service.js';
+import { HomeOverviewService } from '../publication/home-overview.service.js';
+import { OperatorRunsService } from '../publication/operator-runs.service.js';
 import { createPublicationEngine, type PublicationEngine } from '../publication/publication-engine.js';
+import { EntrepriseService } from '../registry/entreprise.service.js';
+import { PrmListingService } from '../registry/prm-listing.service.js';
+import { SubscriptionLookupService } from '../subscriptions/subscription-lookup.service.js';
 import type { ApiContext } from './api/api-context.js';
 import { API_ROUTE_MODULES } from './api/index.js';
 import { csrfBindingOf } from './csrf-binding.js';
@@ -244,6 +252,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const logins = new LoginService(deps.database.db, new DeviceTokens(deps.config.masterKey));
   const imports = new ImportThread(deps.database);
   app.addHook('onClose', () => imports.close());
+  const publication =
+    deps.publication ??
+    createPublicationEngine({
+      config: deps.config,
+      database: deps.database,
+      clock: deps.clock,
+      logger: deps.logger,
+      notifier: delivery.notifier,
+      mailer: delivery.mailer,
+    });
+  const flux = new FluxService(deps.database, deps.clock);
+  const subscriptions = new SubscriptionLookupService(deps.database.db);
+  const entreprises = new EntrepriseService(deps.database.db);
+  const prms = new PrmListingService(deps.database.db);
+  const keyStatus = new KeyStatusService(deps.database.db);
   const context: ApiContext = {
     db: deps.database.db,
     clock: deps.clock,
@@ -256,21 +279,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     uploadLimitBytes: deps.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES,
     imports,
     importLimits: deps.config.importLimits,
-    engine: deps.database.engine,
-    publication:
-      deps.publication ??
-      createPublicationEngine({
-        config: deps.config,
-        database: deps.database,
-        clock: deps.clock,
-        logger: deps.logger,
-        notifier: delivery.notifier,
-        mailer: delivery.mailer,
-      }),
+    publication,
+    flux,
+    subscriptions,
+    tokens: new ApiTokenService(deps.database.db),
+    operatorRuns: new OperatorRunsService(deps.database, deps.clock, publication),
+    entreprises,
+    prms,
   };
   const portal: PortalContext = {
     db: context.db,
-    handle: deps.database,
     clock: deps.clock,
     mailer: delivery.mailer,
     channels: delivery.channels,
@@ -282,6 +300,17 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logins,
     portalUrl: deps.portalUrl ?? publicUrlOf(deps.config),
     archive: context.publication.archive,
+    flux,
+    home: new HomeOverviewService(deps.database, {
+      deliveries: delivery.deliveries,
+      channels: delivery.channels,
+      keys: keyStatus,
+      flux,
+    }),
+    subscriptions,
+    entreprises,
+    prms,
+    keyStatus,
   };
 
   registerHealthRoute(app, { db: deps.database.db, engine: deps.database.engine });

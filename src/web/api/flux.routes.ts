@@ -1,16 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { requireSirenInScope, sirensInScope } from '../../auth/tenant-scope.js';
-import { DeliveryRepository, type DeliveryRow } from '../../db/delivery.repository.js';
-import { PublicationRepository, type PublicationRecord } from '../../db/publication.repository.js';
-import { SubscriptionRepository } from '../../db/subscription.repository.js';
+import type { DeliveryRow } from '../../db/delivery.repository.js';
+import type { PublicationRecord } from '../../db/publication.repository.js';
 import type { UserRecord } from '../../db/user.repository.js';
-import { DeliveryService } from '../../delivery/delivery.service.js';
 import { AppError } from '../../domain/app-error.js';
 import { parseWindowStart } from '../../domain/publication-windows.js';
 import type { ServiceActor } from '../../domain/service-actor.js';
-import { searchFlux } from '../../publication/archive/flux-search.js';
 import { currentUser } from '../guards.js';
-import type { ApiContext, ApiRouteModule } from './api-context.js';
+import type { ApiRouteModule } from './api-context.js';
 import {
   AUTH_ERRORS,
   DeliveryAttemptFields,
@@ -66,10 +62,7 @@ function deliveryView(row: DeliveryRow): Static<typeof DeliveryView> {
   };
 }
 
-async function fluxView(ctx: ApiContext, publication: PublicationRecord): Promise<Static<typeof FluxView>> {
-  const deliveries = await new DeliveryRepository({ db: ctx.db, engine: ctx.engine }).listForPublication(
-    publication.id,
-  );
+function fluxView(publication: PublicationRecord, deliveries: DeliveryRow[]): Static<typeof FluxView> {
   return {
     id: publication.id,
     siren: publication.siren,
@@ -94,14 +87,6 @@ async function fluxView(ctx: ApiContext, publication: PublicationRecord): Promis
   };
 }
 
-/** A publication the user may see (entreprise and SIREN perimeter), else NOT_FOUND. */
-async function visiblePublication(ctx: ApiContext, user: UserRecord, id: number): Promise<PublicationRecord> {
-  const sirens = await sirensInScope(ctx.db, user);
-  const publication = await new PublicationRepository(ctx.db).findVisible(id, user.entrepriseId, sirens);
-  if (!publication) throw new AppError('NOT_FOUND', `publication ${id} is not visible to user ${user.id}`);
-  return publication;
-}
-
 function actorOf(user: UserRecord): ServiceActor {
   return {
     type: 'user',
@@ -115,6 +100,10 @@ function actorOf(user: UserRecord): ServiceActor {
 
 /** "Recherche de flux": the archive, its files, re-sends and rebuilds of past windows. */
 export const fluxRoutes: ApiRouteModule = (app, ctx) => {
+  /** One publication with its deliveries. */
+  const viewOf = async (publication: PublicationRecord) =>
+    fluxView(publication, (await ctx.flux.deliveriesOf([publication.id])).get(publication.id) ?? []);
+
   app.get(
     '/flux',
     {
@@ -156,25 +145,19 @@ export const fluxRoutes: ApiRouteModule = (app, ctx) => {
     async (request) => {
       const user = currentUser(request, 'READ');
       const q = request.query;
-      const result = await searchFlux(
-        ctx.db,
-        ctx.clock,
-        { entrepriseId: user.entrepriseId, sirens: await sirensInScope(ctx.db, user) },
-        {
-          siren: q.siren,
-          dateDebut: q.from,
-          dateFin: q.to,
-          frequency: q.frequency,
-          fileName: q.fileName,
-          dataType: q.dataType,
-          contractNumber: q.contract,
-          prm: q.prm,
-          page: q.page,
-          pageSize: q.pageSize,
-        },
-      );
-      const items = [];
-      for (const item of result.items) items.push(await fluxView(ctx, item));
+      const result = await ctx.flux.search(await ctx.flux.scopeOf(user), {
+        siren: q.siren,
+        dateDebut: q.from,
+        dateFin: q.to,
+        frequency: q.frequency,
+        fileName: q.fileName,
+        dataType: q.dataType,
+        contractNumber: q.contract,
+        prm: q.prm,
+        page: q.page,
+        pageSize: q.pageSize,
+      });
+      const items = result.items.map((item) => fluxView(item, result.deliveries.get(item.id) ?? []));
       return { total: result.total, page: result.page, pageSize: result.pageSize, items };
     },
   );
@@ -199,11 +182,8 @@ export const fluxRoutes: ApiRouteModule = (app, ctx) => {
     },
     async (request) => {
       const user = currentUser(request, 'READ');
-      const publication = await visiblePublication(ctx, user, request.params.id);
-      return {
-        ...(await fluxView(ctx, publication)),
-        prms: await new PublicationRepository(ctx.db).prmsOf(publication.id),
-      };
+      const publication = await ctx.flux.findVisible(user, request.params.id);
+      return { ...(await viewOf(publication)), prms: await ctx.flux.prmsOf(publication.id) };
     },
   );
 
@@ -219,7 +199,7 @@ export const fluxRoutes: ApiRouteModule = (app, ctx) => {
     },
     async (request, reply) => {
       const user = currentUser(request, 'READ');
-      const publication = await visiblePublication(ctx, user, request.params.id);
+      const publication = await ctx.flux.findVisible(user, request.params.id);
       const stream = await ctx.publication.archive.open(publication.storageKey);
       // The at-rest tag is checked at the end of the stream: an altered file aborts the response.
       stream.on('error', (error) => {
@@ -247,15 +227,12 @@ export const fluxRoutes: ApiRouteModule = (app, ctx) => {
     },
     async (request, reply) => {
       const user = currentUser(request, 'READ');
-      const publication = await visiblePublication(ctx, user, request.params.id);
+      const publication = await ctx.flux.findVisible(user, request.params.id);
       currentUser(request, 'GESTION_SERVICES_DONNEES');
-      const row = await new DeliveryService({ db: ctx.db, engine: ctx.engine }, ctx.clock).resend(
-        actorOf(user),
-        {
-          publicationId: publication.id,
-          channelId: request.body.channelId,
-        },
-      );
+      const row = await ctx.delivery.deliveries.resend(actorOf(user), {
+        publicationId: publication.id,
+        channelId: request.body.channelId,
+      });
       return reply.code(202).send(deliveryView(row));
     },
   );
@@ -277,12 +254,7 @@ export const fluxRoutes: ApiRouteModule = (app, ctx) => {
     },
     async (request, reply) => {
       const user = currentUser(request, 'READ');
-      const subscription = await new SubscriptionRepository(ctx.db).findInEntreprise(
-        user.entrepriseId,
-        request.params.id,
-      );
-      if (!subscription) throw new AppError('NOT_FOUND', `no subscription ${request.params.id} here`);
-      await requireSirenInScope(ctx.db, user, subscription.siren);
+      const subscription = await ctx.subscriptions.findVisible(user, request.params.id);
       currentUser(request, 'GESTION_SERVICES_DONNEES');
       const start = parseWindowStart(request.body.windowStart);
       if (!start)
@@ -294,8 +266,7 @@ export const fluxRoutes: ApiRouteModule = (app, ctx) => {
           `rebuild run ${outcome.runId} did not complete: ${outcome.error ?? outcome.status}`,
         );
       }
-      const publication = (await new PublicationRepository(ctx.db).find(outcome.publicationId))!;
-      return reply.code(201).send(await fluxView(ctx, publication));
+      return reply.code(201).send(await viewOf(await ctx.flux.get(outcome.publicationId)));
     },
   );
 };

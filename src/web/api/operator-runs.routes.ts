@@ -1,11 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { AuditRepository } from '../../db/audit.repository.js';
-import { PublicationRunRepository, type PublicationRunRecord } from '../../db/publication-run.repository.js';
-import { SubscriptionRepository } from '../../db/subscription.repository.js';
-import { AppError } from '../../domain/app-error.js';
-import { FAST_ATTEMPTS } from '../../domain/publication-retry.js';
+import type { OperatorRun } from '../../publication/operator-runs.service.js';
 import { currentOperator, requireOperator } from '../guards.js';
-import type { ApiContext, ApiRouteModule } from './api-context.js';
+import type { ApiRouteModule } from './api-context.js';
 import { AUTH_ERRORS, ErrorBody, IdParams } from './api-schemas.js';
 
 const RunView = Type.Object({
@@ -26,13 +22,12 @@ const RunView = Type.Object({
   }),
 });
 
-async function runView(ctx: ApiContext, run: PublicationRunRecord): Promise<Static<typeof RunView>> {
-  const subscription = await new SubscriptionRepository(ctx.db).find(run.subscriptionId);
+function runView({ run, entrepriseId, siren }: OperatorRun): Static<typeof RunView> {
   return {
     id: run.id,
     subscriptionId: run.subscriptionId,
-    entrepriseId: subscription?.entrepriseId ?? null,
-    siren: subscription?.siren ?? null,
+    entrepriseId,
+    siren,
     windowStart: run.windowStart.toISOString(),
     windowEnd: run.windowEnd.toISOString(),
     rebuild: run.rebuild,
@@ -64,13 +59,7 @@ export const operatorRunRoutes: ApiRouteModule = (app, ctx) => {
       },
     },
     async (request) => {
-      const runs = await new PublicationRunRepository(ctx.db, ctx.engine).listInTrouble(
-        request.query.status ?? 'failing',
-        FAST_ATTEMPTS,
-      );
-      const views = [];
-      for (const run of runs) views.push(await runView(ctx, run));
-      return views;
+      return (await ctx.operatorRuns.listInTrouble(request.query.status ?? 'failing')).map(runView);
     },
   );
 
@@ -95,32 +84,12 @@ export const operatorRunRoutes: ApiRouteModule = (app, ctx) => {
       },
     },
     async (request) => {
-      const operator = currentOperator(request);
-      const runs = new PublicationRunRepository(ctx.db, ctx.engine);
-      const run = await runs.find(request.params.id);
-      if (!run) throw new AppError('NOT_FOUND', `no publication run ${request.params.id}`);
-      if (run.status === 'done' || run.status === 'empty') {
-        throw new AppError('RUN_NOT_RETRYABLE', `run ${run.id} is ${run.status}`);
-      }
-      const subscription = await new SubscriptionRepository(ctx.db).find(run.subscriptionId);
-      await new AuditRepository(ctx.db).append(
-        {
-          actor: { type: 'operator', id: String(operator.id), label: operator.email },
-          entrepriseId: subscription?.entrepriseId ?? null,
-          action: 'publication.run.retried',
-          target: `subscription:${run.subscriptionId}`,
-          before: { runId: run.id, status: run.status, attempts: run.attempts, lastError: run.lastError },
-          after: { numSequence: run.numSequence, windowStart: run.windowStart.toISOString() },
-        },
-        ctx.clock.now(),
-      );
-      const outcome = await ctx.publication.retryNow(run.id);
-      if (!outcome) throw new AppError('RUN_NOT_RETRYABLE', `run ${run.id} is being run by a worker`);
+      const { outcome, run } = await ctx.operatorRuns.retry(currentOperator(request), request.params.id);
       return {
         outcome: outcome.status,
         publicationId: outcome.publicationId ?? null,
         error: outcome.error ?? null,
-        run: await runView(ctx, (await runs.find(run.id))!),
+        run: runView(run),
       };
     },
   );

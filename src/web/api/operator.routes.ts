@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../domain/app-error.js';
-import { EntrepriseRepository } from '../../db/entreprise.repository.js';
 import { RegistryImportRejected } from '../../registry/registry-import.js';
 import { enforceJsonAboveLimit } from '../../subscriptions/json-above-limit.js';
 import { frenchMessage } from '../error-messages.js';
@@ -52,14 +51,7 @@ export const operatorRoutes: ApiRouteModule = (app, ctx) => {
         },
       },
     },
-    async () => {
-      const entreprises = new EntrepriseRepository(ctx.db);
-      const result = [];
-      for (const e of await entreprises.list()) {
-        result.push({ id: e.id, name: e.name, sirens: await entreprises.sirensOf(e.id) });
-      }
-      return result;
-    },
+    () => ctx.entreprises.listWithSirens(),
   );
 
   app.post(

@@ -1,8 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { requireSirenInScope } from '../../auth/tenant-scope.js';
-import { SubscriptionRepository, type SubscriptionRecord } from '../../db/subscription.repository.js';
+import type { SubscriptionRecord } from '../../db/subscription.repository.js';
 import { PublicationSettingsService } from '../../delivery/publication-settings.service.js';
-import { AppError } from '../../domain/app-error.js';
 import type { ServiceActor } from '../../domain/service-actor.js';
 import { SubscriptionService } from '../../subscriptions/subscription.service.js';
 import { currentUser } from '../guards.js';
@@ -62,12 +60,7 @@ export const publicationSettingsRoutes: ApiRouteModule = (app, ctx) => {
     },
     async (request) => {
       const user = currentUser(request, 'READ');
-      const subscription = await new SubscriptionRepository(ctx.db).findInEntreprise(
-        user.entrepriseId,
-        request.params.id,
-      );
-      if (!subscription) throw new AppError('NOT_FOUND', `no subscription ${request.params.id} here`);
-      await requireSirenInScope(ctx.db, user, subscription.siren);
+      const subscription = await ctx.subscriptions.findVisible(user, request.params.id);
       return settingsView(ctx, serviceActorOf(user), subscription);
     },
   );
@@ -93,12 +86,7 @@ export const publicationSettingsRoutes: ApiRouteModule = (app, ctx) => {
     async (request) => {
       const user = currentUser(request, 'GESTION_SERVICES_DONNEES');
       const now = ctx.clock.now();
-      const existing = await new SubscriptionRepository(ctx.db).findInEntreprise(
-        user.entrepriseId,
-        request.params.id,
-      );
-      if (!existing) throw new AppError('NOT_FOUND', `no subscription ${request.params.id} here`);
-      await requireSirenInScope(ctx.db, user, existing.siren);
+      const existing = await ctx.subscriptions.findVisible(user, request.params.id);
       const subscription = await subscriptions.requireChannelAssociable(user.entrepriseId, existing.id, now);
       const actor = serviceActorOf(user);
       await settings.setChannels(

@@ -1,8 +1,5 @@
 import { Type } from '@sinclair/typebox';
 import { requireSirenInScope, sirensInScope } from '../../auth/tenant-scope.js';
-import { AppError } from '../../domain/app-error.js';
-import { PrmRepository } from '../../db/prm.repository.js';
-import { SubscriptionRepository } from '../../db/subscription.repository.js';
 import { parisDayOf } from '../../subscriptions/paris-day.js';
 import { SubscriptionService, type Grid } from '../../subscriptions/subscription.service.js';
 import { parisDateTime } from '../error-messages.js';
@@ -109,17 +106,8 @@ export const subscriptionRoutes: ApiRouteModule = (app, ctx) => {
     },
     async (request) => {
       const user = currentUser(request, 'READ');
-      const prms = new PrmRepository(ctx.db);
       const day = parisDayOf(ctx.clock.now());
-      const result = [];
-      for (const siren of await sirensInScope(ctx.db, user)) {
-        result.push({
-          siren,
-          prmCountA: await prms.countAttachedOn(siren, 'A', day),
-          prmCountB: await prms.countAttachedOn(siren, 'B', day),
-        });
-      }
-      return result;
+      return ctx.prms.countsOn(await sirensInScope(ctx.db, user), day);
     },
   );
 
@@ -192,11 +180,8 @@ export const subscriptionRoutes: ApiRouteModule = (app, ctx) => {
     },
     async (request) => {
       const user = currentUser(request, 'READ');
-      const repository = new SubscriptionRepository(ctx.db);
-      const subscription = await repository.findInEntreprise(user.entrepriseId, request.params.id);
-      if (!subscription) throw new AppError('NOT_FOUND', `no subscription ${request.params.id} here`);
-      await requireSirenInScope(ctx.db, user, subscription.siren);
-      const history = await repository.formatHistory(subscription.id);
+      const subscription = await ctx.subscriptions.findVisible(user, request.params.id);
+      const history = await ctx.subscriptions.formatHistory(subscription.id);
       return {
         id: subscription.id,
         siren: subscription.siren,

@@ -1,14 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { issueSecret } from '../../auth/secret-token.js';
-import { AppError } from '../../domain/app-error.js';
-import { ApiTokenRepository, type ApiTokenRecord } from '../../db/api-token.repository.js';
-import { AuditRepository } from '../../db/audit.repository.js';
+import type { ApiTokenRecord } from '../../db/api-token.repository.js';
 import { currentUser } from '../guards.js';
 import type { ApiRouteModule } from './api-context.js';
 import { AUTH_ERRORS, IdParams } from './api-schemas.js';
-
-/** Prefix of personal API tokens, so a leaked one is recognisable (secret scanners, logs). */
-export const API_TOKEN_PREFIX = 'pw_';
 
 const TokenView = Type.Object({
   id: Type.Integer(),
@@ -43,7 +37,7 @@ export const tokenRoutes: ApiRouteModule = (app, ctx) => {
     },
     async (request) => {
       const user = currentUser(request);
-      return (await new ApiTokenRepository(ctx.db).listForUser(user.id)).map(tokenView);
+      return (await ctx.tokens.list(user)).map(tokenView);
     },
   );
 
@@ -60,33 +54,15 @@ export const tokenRoutes: ApiRouteModule = (app, ctx) => {
     async (request, reply) => {
       const user = currentUser(request);
       const now = ctx.clock.now();
-      const secret = issueSecret(API_TOKEN_PREFIX);
-      const id = await ctx.db.transaction().execute(async (trx) => {
-        const tokenId = await new ApiTokenRepository(trx).insert(
-          { userId: user.id },
-          { name: request.body.name, hash: secret.hash, prefix: secret.prefix },
-          now,
-        );
-        await new AuditRepository(trx).append(
-          {
-            actor: { type: 'user', id: String(user.id), label: user.email },
-            entrepriseId: user.entrepriseId,
-            action: 'api_token.created',
-            target: `api_token:${tokenId}`,
-            after: { name: request.body.name, prefix: secret.prefix },
-          },
-          now,
-        );
-        return tokenId;
-      });
+      const created = await ctx.tokens.create(user, request.body.name, now);
       return reply.code(201).send({
-        id,
+        id: created.id,
         name: request.body.name,
-        prefix: secret.prefix,
+        prefix: created.prefix,
         createdAt: now.toISOString(),
         lastUsedAt: null,
         revokedAt: null,
-        token: secret.token,
+        token: created.token,
       });
     },
   );
@@ -103,20 +79,7 @@ export const tokenRoutes: ApiRouteModule = (app, ctx) => {
     },
     async (request, reply) => {
       const user = currentUser(request);
-      const now = ctx.clock.now();
-      await ctx.db.transaction().execute(async (trx) => {
-        const revoked = await new ApiTokenRepository(trx).revokeForUser(user.id, request.params.id, now);
-        if (!revoked) throw new AppError('NOT_FOUND', `no live token ${request.params.id} of this user`);
-        await new AuditRepository(trx).append(
-          {
-            actor: { type: 'user', id: String(user.id), label: user.email },
-            entrepriseId: user.entrepriseId,
-            action: 'api_token.revoked',
-            target: `api_token:${request.params.id}`,
-          },
-          now,
-        );
-      });
+      await ctx.tokens.revoke(user, request.params.id, ctx.clock.now());
       return reply.code(204).send(null);
     },
   );

@@ -2,14 +2,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, toAppError } from '../../domain/app-error.js';
 import type { Habilitation } from '../../domain/habilitations.js';
 import type { ServiceActor } from '../../domain/service-actor.js';
-import { EntrepriseRepository } from '../../db/entreprise.repository.js';
 import type { UserRecord } from '../../db/user.repository.js';
-import type { Db } from '../../db/database.js';
 import { csrfTokenFor } from '../api/auth.routes.js';
 import { frenchMessage } from '../error-messages.js';
 import { currentUser } from '../guards.js';
 import { Alert } from './components.js';
 import { Layout, type LayoutProps, type PortalViewer } from './layout.js';
+import type { PortalContext } from './portal-context.js';
 
 /** The signed-in user of a portal page and what the frame shows of them. */
 export interface PortalCaller {
@@ -19,21 +18,24 @@ export interface PortalCaller {
   can(habilitation: Habilitation): boolean;
 }
 
+/** What the frame needs besides the request: the entreprise's name. */
+type FrameContext = Pick<PortalContext, 'entreprises'>;
+
 /** The caller of a portal page, who must hold `needed`; throws UNAUTHENTICATED / FORBIDDEN_HABILITATION. */
 export async function portalCaller(
-  db: Db,
+  ctx: FrameContext,
   request: FastifyRequest,
   reply: FastifyReply,
   needed: Habilitation | 'READ' | null = 'READ',
 ): Promise<PortalCaller> {
   const user = currentUser(request, needed ?? undefined);
-  const entreprise = await new EntrepriseRepository(db).findById(user.entrepriseId);
+  const entrepriseName = await ctx.entreprises.nameOf(user.entrepriseId);
   return {
     user,
     viewer: {
       displayName: user.displayName,
       email: user.email,
-      entrepriseName: entreprise?.name ?? '',
+      entrepriseName: entrepriseName ?? '',
       habilitations: user.habilitations,
       csrfToken: csrfTokenFor(request, reply),
     },
@@ -60,7 +62,7 @@ type PageHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unk
  * Wraps a portal page: an anonymous visitor is sent to the login page; a missing habilitation or an
  * unknown (or foreign) id shows a page in the frame with status 403 / 404, never a JSON body.
  */
-export function portalPage(db: Db, handler: PageHandler): PageHandler {
+export function portalPage(ctx: FrameContext, handler: PageHandler): PageHandler {
   return async (request, reply) => {
     try {
       return await handler(request, reply);
@@ -70,11 +72,11 @@ export function portalPage(db: Db, handler: PageHandler): PageHandler {
       const status =
         appError.code === 'NOT_FOUND'
           ? 404
-          : ['FORBIDDEN_HABILITATION', 'HABILITATION_REQUIRED', 'CUSTOMER_ONLY'].includes(appError.code)
+          : ['FORBIDDEN_HABILITATION', 'CUSTOMER_ONLY'].includes(appError.code)
             ? 403
             : undefined;
       if (status === undefined || request.principal?.kind !== 'user') throw error;
-      const caller = await portalCaller(db, request, reply, null).catch(() => undefined);
+      const caller = await portalCaller(ctx, request, reply, null).catch(() => undefined);
       return sendPage(
         reply,
         {

@@ -14,10 +14,6 @@ const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
   'portal.css': { file: path.join(PUBLIC, 'portal.css'), type: 'text/css; charset=utf-8' },
   'prm-chart.js': { file: path.join(PUBLIC, 'prm-chart.js'), type: 'text/javascript; charset=utf-8' },
   'copy-button.js': { file: path.join(PUBLIC, 'copy-button.js'), type: 'text/javascript; charset=utf-8' },
-  'htmx.min.js': {
-    file: require.resolve('htmx.org/dist/htmx.min.js'),
-    type: 'text/javascript; charset=utf-8',
-  },
   'uPlot.iife.min.js': {
     file: path.join(path.dirname(require.resolve('uplot')), 'uPlot.iife.min.js'),
     type: 'text/javascript; charset=utf-8',

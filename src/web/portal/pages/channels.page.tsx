@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { CustomerKeyRepository } from '../../../db/customer-key.repository.js';
+import { escapeHtml } from '@kitajs/html';
 import { AppError } from '../../../domain/app-error.js';
 import type { ChannelView, ServerChannelInput } from '../../../delivery/channel.service.js';
 import { csrfTokenFor } from '../../api/auth.routes.js';
@@ -69,7 +69,7 @@ function ChannelActions(props: { channel: ChannelView; csrf: string }): JSX.Elem
     <form method="post" action={`/portail/canaux/${channel.id}/${name}`} class="inline">
       <input type="hidden" name="_csrf" value={csrf} />
       <button type="submit" class={kind}>
-        {label}
+        {escapeHtml(label)}
         <span class="sr-only" safe>{` — ${channel.label}`}</span>
       </button>
     </form>
@@ -267,7 +267,7 @@ async function renderChannels(
   } = {},
 ) {
   const channels = await ctx.channels.list(caller.actor);
-  const key = await new CustomerKeyRepository(ctx.db).current(caller.user.entrepriseId);
+  const key = await ctx.keyStatus.current(caller.user.entrepriseId);
   const csrf = caller.viewer.csrfToken;
   const table = (title: string, list: ChannelView[], kindLabel: boolean) => (
     <section>
@@ -401,7 +401,7 @@ async function renderChannels(
             <summary>Ajouter un serveur</summary>
             <ServerForm csrf={csrf} values={options.serverValues} />
           </details>
-          <KeySection csrf={csrf} revealed={options.revealed} keyCreatedAt={key?.created_at} />
+          <KeySection csrf={csrf} revealed={options.revealed} keyCreatedAt={key?.createdAt} />
         </>
       ),
     },
@@ -425,12 +425,12 @@ const CHANNEL_ERRORS = ['CHANNEL_INVALID', 'CHANNEL_NOT_ACTIVABLE', 'HOST_KEY_MI
 /** "Vos canaux numériques": e-mails and servers, their test, and the encryption key. */
 export function registerChannelsPage(app: FastifyInstance, ctx: PortalContext): void {
   const manager = (request: Parameters<typeof portalCaller>[1], reply: FastifyReply) =>
-    portalCaller(ctx.db, request, reply, 'GESTION_SERVICES_DONNEES');
+    portalCaller(ctx, request, reply, 'GESTION_SERVICES_DONNEES');
 
   app.get(
     '/portail/canaux',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
+    portalPage(ctx, async (request, reply) => {
       const caller = await manager(request, reply);
       const done = queryOf(request).fait ?? '';
       return renderChannels(ctx, caller, reply, { notice: NOTICES[done] });
@@ -440,7 +440,7 @@ export function registerChannelsPage(app: FastifyInstance, ctx: PortalContext): 
   app.post(
     '/portail/canaux/email',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
+    portalPage(ctx, async (request, reply) => {
       const caller = await manager(request, reply);
       const body = formOf(request);
       try {
@@ -459,7 +459,7 @@ export function registerChannelsPage(app: FastifyInstance, ctx: PortalContext): 
   app.post(
     '/portail/canaux/serveur',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
+    portalPage(ctx, async (request, reply) => {
       const caller = await manager(request, reply);
       const body = formOf(request);
       try {
@@ -475,7 +475,7 @@ export function registerChannelsPage(app: FastifyInstance, ctx: PortalContext): 
   app.post(
     '/portail/canaux/cle/afficher',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
+    portalPage(ctx, async (request, reply) => {
       const caller = await manager(request, reply);
       try {
         const revealed = await ctx.keys.reveal(caller.actor, {
@@ -494,7 +494,7 @@ export function registerChannelsPage(app: FastifyInstance, ctx: PortalContext): 
   app.post(
     '/portail/canaux/cle/renouveler',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
+    portalPage(ctx, async (request, reply) => {
       const caller = await manager(request, reply);
       if (field(formOf(request), 'confirmation') !== '1') {
         return renderChannels(ctx, caller, reply, {
@@ -510,7 +510,7 @@ export function registerChannelsPage(app: FastifyInstance, ctx: PortalContext): 
   app.get(
     '/portail/canaux/:id',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
+    portalPage(ctx, async (request, reply) => {
       const caller = await manager(request, reply);
       const channel = await ctx.channels.get(caller.actor, idParam(request));
       return sendPage(reply, {
@@ -537,7 +537,7 @@ export function registerChannelsPage(app: FastifyInstance, ctx: PortalContext): 
   app.post(
     '/portail/canaux/:id',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
+    portalPage(ctx, async (request, reply) => {
       const caller = await manager(request, reply);
       const id = idParam(request);
       const channel = await ctx.channels.get(caller.actor, id);
@@ -571,7 +571,7 @@ export function registerChannelsPage(app: FastifyInstance, ctx: PortalContext): 
   app.post(
     '/portail/canaux/:id/:action',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
+    portalPage(ctx, async (request, reply) => {
       const caller = await manager(request, reply);
       const id = idParam(request);
       const action = (request.params as Record<string, string>).action ?? '';

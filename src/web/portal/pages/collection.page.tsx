@@ -184,8 +184,8 @@ export function registerCollectionPage(app: FastifyInstance, ctx: PortalContext)
   app.get(
     '/portail/collecte',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply);
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply);
       return render(ctx, caller, reply, queryOf(request));
     }),
   );
@@ -193,8 +193,8 @@ export function registerCollectionPage(app: FastifyInstance, ctx: PortalContext)
   app.post(
     '/portail/collecte',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply, 'GESTION_SERVICES_DONNEES');
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply, 'GESTION_SERVICES_DONNEES');
       const body = formOf(request);
       const one = /^(on|off):(\d{14})$/.exec(field(body, 'un'));
       const on = one ? one[1] === 'on' : field(body, 'lot') === 'on';

@@ -1,13 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { sirensInScope } from '../../../auth/tenant-scope.js';
-import { ChannelRepository } from '../../../db/channel.repository.js';
-import { DeliveryRepository, type DeliveryRow } from '../../../db/delivery.repository.js';
-import { PublicationRepository, type PublicationRecord } from '../../../db/publication.repository.js';
-import type { UserRecord } from '../../../db/user.repository.js';
-import { AppError } from '../../../domain/app-error.js';
 import { ARCHIVE_FIRST_DAY, oldestAccessibleDay } from '../../../domain/archive-access.js';
 import { parisDay, parisTimestamp } from '../../../domain/publication-windows.js';
-import { searchFlux, type FluxSearchInput } from '../../../publication/archive/flux-search.js';
+import type { FluxSearchInput } from '../../../publication/archive/flux-search.js';
+import type { FluxSearchPage } from '../../../publication/flux.service.js';
 import { frenchMessage } from '../../error-messages.js';
 import { localPathOr, sameSiteReferer } from '../../local-redirect.js';
 import { Alert, EmptyState, Pagination, StatusBadge } from '../components.js';
@@ -54,27 +49,16 @@ function sizeLabel(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1).replace('.', ',')} Mo`;
 }
 
-/** A publication the user may see, else NOT_FOUND (also for another entreprise's). */
-async function visiblePublication(
-  ctx: PortalContext,
-  user: UserRecord,
-  id: number,
-): Promise<PublicationRecord> {
-  const sirens = await sirensInScope(ctx.db, user);
-  const publication = await new PublicationRepository(ctx.db).findVisible(id, user.entrepriseId, sirens);
-  if (!publication) throw new AppError('NOT_FOUND', `publication ${id} not visible`);
-  return publication;
-}
-
 /** "Recherche de flux": the seed's form, paginated results with deliveries per channel, download, re-send. */
 export function registerFluxPages(app: FastifyInstance, ctx: PortalContext): void {
   app.get(
     '/portail/flux',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply, 'READ');
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply, 'READ');
       const q = queryOf(request);
-      const sirens = await sirensInScope(ctx.db, caller.user);
+      const scope = await ctx.flux.scopeOf(caller.user);
+      const sirens = scope.sirens;
       const searched = q.recherche === '1';
       const input: FluxSearchInput = {
         siren: q.siren || undefined,
@@ -90,15 +74,10 @@ export function registerFluxPages(app: FastifyInstance, ctx: PortalContext): voi
       };
       let error: string | undefined;
       let errorField: string | undefined;
-      let result: Awaited<ReturnType<typeof searchFlux>> | undefined;
+      let result: FluxSearchPage | undefined;
       if (searched) {
         try {
-          result = await searchFlux(
-            ctx.db,
-            ctx.clock,
-            { entrepriseId: caller.user.entrepriseId, sirens },
-            input,
-          );
+          result = await ctx.flux.search(scope, input);
         } catch (failure) {
           const appError = formError(failure, [
             'SEARCH_DATE_BEFORE_ARCHIVE',
@@ -110,20 +89,12 @@ export function registerFluxPages(app: FastifyInstance, ctx: PortalContext): voi
           errorField = String(appError.params.field ?? 'dateDebut');
         }
       }
-      const deliveries = new Map<number, DeliveryRow[]>();
-      const channelLabels = new Map<number, string>();
-      for (const channel of await new ChannelRepository(ctx.db).listByEntreprise(caller.user.entrepriseId)) {
-        channelLabels.set(
-          channel.id,
-          channel.label || channel.email || channel.host || `canal ${channel.id}`,
-        );
-      }
-      const activeChannels = (
-        await new ChannelRepository(ctx.db).listByEntreprise(caller.user.entrepriseId)
-      ).filter((c) => c.status === 'ACTIF');
-      for (const item of result?.items ?? []) {
-        deliveries.set(item.id, await new DeliveryRepository(ctx.handle).listForPublication(item.id));
-      }
+      const deliveries: FluxSearchPage['deliveries'] = result?.deliveries ?? new Map();
+      const channels = await ctx.channels.list(caller.actor);
+      const channelLabels = new Map(
+        channels.map((c) => [c.id, c.label || c.email || c.host || `canal ${c.id}`]),
+      );
+      const activeChannels = channels.filter((c) => c.status === 'ACTIF');
       const params = new URLSearchParams();
       for (const [key, value] of Object.entries(q)) if (value && key !== 'page') params.set(key, value);
       const href = (page: number) => `/portail/flux?${params.toString()}&page=${page}`;
@@ -143,7 +114,7 @@ export function registerFluxPages(app: FastifyInstance, ctx: PortalContext): voi
           <>
             <p class="lead">
               Retrouvez les fichiers publiés pour vos abonnements au cours des 4 dernières années (au plus tôt
-              le {frenchDay(ARCHIVE_FIRST_DAY)}, aujourd'hui à partir du <span safe>{oldest}</span>) et
+              le <span safe>{frenchDay(ARCHIVE_FIRST_DAY)}</span>, aujourd'hui à partir du <span safe>{oldest}</span>) et
               téléchargez-les.
             </p>
             <form method="get" action="/portail/flux" class="card">
@@ -243,7 +214,7 @@ export function registerFluxPages(app: FastifyInstance, ctx: PortalContext): voi
             ) : result && result.items.length > 0 ? (
               <>
                 <p role="status">
-                  {String(result.total)} fichier{result.total > 1 ? 's' : ''} trouvé
+                  {result.total} fichier{result.total > 1 ? 's' : ''} trouvé
                   {result.total > 1 ? 's' : ''}
                 </p>
                 <div class="table-wrap">
@@ -355,9 +326,9 @@ export function registerFluxPages(app: FastifyInstance, ctx: PortalContext): voi
   app.get(
     '/portail/flux/:id/fichier',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply, 'READ');
-      const publication = await visiblePublication(ctx, caller.user, idParam(request));
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply, 'READ');
+      const publication = await ctx.flux.findVisible(caller.user, idParam(request));
       const stream = await ctx.archive.open(publication.storageKey);
       stream.on('error', (error) => reply.raw.destroy(error));
       return reply
@@ -370,9 +341,9 @@ export function registerFluxPages(app: FastifyInstance, ctx: PortalContext): voi
   app.post(
     '/portail/flux/:id/renvoi',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply, 'GESTION_SERVICES_DONNEES');
-      const publication = await visiblePublication(ctx, caller.user, idParam(request));
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply, 'GESTION_SERVICES_DONNEES');
+      const publication = await ctx.flux.findVisible(caller.user, idParam(request));
       const channelId = Number.parseInt(field(formOf(request), 'channelId'), 10);
       await ctx.deliveries.resend(caller.actor, { publicationId: publication.id, channelId });
       // Back to the search the form was on, with its criteria; any other Referer goes to a fixed page.

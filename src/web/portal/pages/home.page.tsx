@@ -1,10 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { sirensInScope } from '../../../auth/tenant-scope.js';
-import { CustomerKeyRepository } from '../../../db/customer-key.repository.js';
-import { ChannelRepository } from '../../../db/channel.repository.js';
-import { DeliveryRepository, type DeliveryRow } from '../../../db/delivery.repository.js';
-import { PublicationRepository } from '../../../db/publication.repository.js';
-import { SubscriptionRepository, type SubscriptionRecord } from '../../../db/subscription.repository.js';
+import type { SubscriptionRecord } from '../../../db/subscription.repository.js';
 import { DATA_TYPE_LABELS, FREQUENCY_LABELS } from '../../../domain/catalog.js';
 import { statusAt } from '../../../domain/subscription-rules.js';
 import { Alert, EmptyState, StatusBadge } from '../components.js';
@@ -42,50 +37,16 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
   app.get(
     '/portail',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply);
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply);
       const now = ctx.clock.now();
-      const subscriptions = new SubscriptionRepository(ctx.db);
-      const live: SubscriptionRecord[] = [];
-      for (const siren of await sirensInScope(ctx.db, caller.user)) {
-        for (const category of ['A', 'B'] as const)
-          live.push(...(await subscriptions.listLive(siren, category)));
-      }
-      const pending = live.filter((s) => statusAt(s, now) === 'PENDING');
-      const active = live.filter((s) => statusAt(s, now) === 'EFFECTIVE');
       const managesData = caller.can('GESTION_SERVICES_DONNEES');
-      // Only the deliveries of SIRENs within the user's perimeter (the service applies it).
-      const failed = managesData
-        ? await ctx.deliveries.search(caller.actor, { status: 'failed', limit: 20 })
-        : [];
-      const retrying = managesData
-        ? await ctx.deliveries.search(caller.actor, { retrying: true, limit: 20 })
-        : [];
-      const channelLabels = new Map(
-        managesData ? (await ctx.channels.list(caller.actor)).map((c) => [c.id, c.label]) : [],
-      );
-      const latest = (
-        await new PublicationRepository(ctx.db).search({
-          sirens: await sirensInScope(ctx.db, caller.user),
-          limit: 5,
-          offset: 0,
-        })
-      ).items.filter((p) => p.entrepriseId === caller.user.entrepriseId);
-      const latestDeliveries = new Map<number, DeliveryRow[]>();
-      for (const p of latest) {
-        latestDeliveries.set(p.id, await new DeliveryRepository(ctx.handle).listForPublication(p.id));
-      }
-      const channelNames = new Map(
-        (await new ChannelRepository(ctx.db).listByEntreprise(caller.user.entrepriseId)).map((c) => [
-          c.id,
-          c.label || c.email || c.host || `canal ${c.id}`,
-        ]),
-      );
-      const key = managesData
-        ? await new CustomerKeyRepository(ctx.db).current(caller.user.entrepriseId)
-        : undefined;
+      const { subscriptions, failed, retrying, channelLabels, channelNames, latest, latestDeliveries, key } =
+        await ctx.home.overviewFor(caller.user, caller.actor, managesData);
+      const pending = subscriptions.filter((s) => statusAt(s, now) === 'PENDING');
+      const active = subscriptions.filter((s) => statusAt(s, now) === 'EFFECTIVE');
       const keyAgeDays = key
-        ? Math.floor((now.getTime() - Date.parse(key.created_at)) / 86_400_000)
+        ? Math.floor((now.getTime() - Date.parse(key.createdAt)) / 86_400_000)
         : undefined;
       return sendPage(reply, {
         title: 'Accueil',
@@ -107,21 +68,21 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
             )}
             <div class="cards">
               <div class="card stat">
-                <strong>{String(active.length)}</strong> abonnement(s) actif(s)
+                <strong>{active.length}</strong> abonnement(s) actif(s)
               </div>
               <div class="card stat">
-                <strong>{String(pending.length)}</strong> en cours de prise en compte
+                <strong>{pending.length}</strong> en cours de prise en compte
               </div>
               {managesData ? (
                 <div class="card stat">
-                  <strong>{String(failed.length)}</strong> envoi(s) en échec
+                  <strong>{failed.length}</strong> envoi(s) en échec
                 </div>
               ) : (
                 ''
               )}
               {retrying.length > 0 ? (
                 <div class="card stat">
-                  <strong>{String(retrying.length)}</strong> envoi(s) en attente d'un nouvel essai
+                  <strong>{retrying.length}</strong> envoi(s) en attente d'un nouvel essai
                 </div>
               ) : (
                 ''
@@ -262,7 +223,7 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
                           <tr>
                             <td safe>{`n° ${d.publication_id}`}</td>
                             <td safe>{channelLabels.get(d.channel_id) ?? `canal n° ${d.channel_id}`}</td>
-                            <td>{String(d.attempts)}</td>
+                            <td>{d.attempts}</td>
                             <td safe>{d.last_error ?? ''}</td>
                             <td>
                               <form method="post" action={`/portail/envois/${d.id}/renvoyer`} class="inline">
@@ -282,7 +243,7 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
                   <h2>Clé de chiffrement</h2>
                   <p safe>
                     {key && keyAgeDays !== undefined
-                      ? `Version ${key.version}, créée le ${parisDateTimeOf(key.created_at)} (il y a ${keyAgeDays} jour(s)).`
+                      ? `Version ${key.version}, créée le ${parisDateTimeOf(key.createdAt)} (il y a ${keyAgeDays} jour(s)).`
                       : "Aucune clé n'a encore été créée : elle le sera au premier envoi ou à son premier affichage."}
                   </p>
                   <a href="/portail/canaux#cle-titre">Vos canaux numériques et la clé</a>
@@ -300,12 +261,9 @@ export function registerHomePage(app: FastifyInstance, ctx: PortalContext): void
   app.post(
     '/portail/envois/:id/renvoyer',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply, 'GESTION_SERVICES_DONNEES');
-      const delivery = await new DeliveryRepository(ctx.handle).findInEntreprise(
-        caller.user.entrepriseId,
-        idParam(request),
-      );
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply, 'GESTION_SERVICES_DONNEES');
+      const delivery = await ctx.flux.deliveryInEntreprise(caller.user.entrepriseId, idParam(request));
       if (!delivery) throw new AppError('NOT_FOUND', 'no such delivery');
       try {
         await ctx.deliveries.resend(caller.actor, {

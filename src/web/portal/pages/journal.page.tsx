@@ -29,8 +29,8 @@ export function registerJournalPage(app: FastifyInstance, ctx: PortalContext): v
   app.get(
     '/portail/journal',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply, 'GESTION_UTILISATEURS');
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply, 'GESTION_UTILISATEURS');
       const q = queryOf(request);
       const family = FAMILIES.find((f) => f.prefix === q.action);
       const page = Math.max(1, Number.parseInt(q.page ?? '1', 10) || 1);
@@ -103,7 +103,7 @@ export function registerJournalPage(app: FastifyInstance, ctx: PortalContext): v
               ) : (
                 <span class="disabled">« Précédente</span>
               )}
-              <span>{`Page ${page}`}</span>
+              <span>Page {page}</span>
               {hasNext ? <a href={href(page + 1)}>Suivante »</a> : <span class="disabled">Suivante »</span>}
             </nav>
           </>

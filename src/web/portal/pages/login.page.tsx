@@ -234,8 +234,8 @@ export function registerLoginPages(app: FastifyInstance, ctx: PortalContext): vo
   app.get(
     '/portail/compte',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply, null);
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply, null);
       return sendPage(reply, {
         title: 'Mon compte',
         viewer: caller.viewer,
@@ -261,8 +261,8 @@ export function registerLoginPages(app: FastifyInstance, ctx: PortalContext): vo
   app.post(
     '/portail/compte',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply, null);
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply, null);
       const body = formOf(request);
       const principal = request.principal;
       const keep =

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { dayInAttachments, requirePrmInScope } from '../../../auth/prm-scope.js';
 import { sirensInScope } from '../../../auth/tenant-scope.js';
-import { PrmRepository, type PrmRecord } from '../../../db/prm.repository.js';
 import { addDays, localDayOf } from '../../../domain/paris-calendar.js';
 import { readPrmMeasurements } from '../../../meterdata/prm-measurements.js';
 import { EmptyState, Pagination } from '../components.js';
@@ -19,17 +18,15 @@ export function registerMetersPages(app: FastifyInstance, ctx: PortalContext): v
   app.get(
     '/portail/compteurs',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply);
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply);
       const q = queryOf(request);
       const sirens = await sirensInScope(ctx.db, caller.user);
       const today = localDayOf(ctx.clock.now());
-      const prms = new PrmRepository(ctx.db);
-      const rows: Array<PrmRecord & { siren: string }> = [];
-      for (const siren of sirens) {
-        if (q.siren && q.siren !== siren) continue;
-        for (const prm of await prms.listAttachedOn(siren, today)) rows.push({ ...prm, siren });
-      }
+      const rows = await ctx.prms.attachedOn(
+        sirens.filter((siren) => !q.siren || q.siren === siren),
+        today,
+      );
       const text = (q.texte ?? '').trim().toLowerCase();
       const filtered = rows.filter(
         (r) =>
@@ -54,7 +51,9 @@ export function registerMetersPages(app: FastifyInstance, ctx: PortalContext): v
         labels?: Record<string, string>,
       ) => (
         <div class="field">
-          <label for={name}>{label}</label>
+          <label for={name} safe>
+            {label}
+          </label>
           <select id={name} name={name}>
             <option value="">Tous</option>
             {options.map((o) => (
@@ -120,7 +119,7 @@ export function registerMetersPages(app: FastifyInstance, ctx: PortalContext): v
                         <td safe>{r.label}</td>
                         <td safe>{r.siren}</td>
                         <td safe>{r.segment}</td>
-                        <td class="num">{String(r.kva)}</td>
+                        <td class="num">{r.kva}</td>
                         <td safe>{r.contractNumber}</td>
                       </tr>
                     ))}
@@ -147,8 +146,8 @@ export function registerMetersPages(app: FastifyInstance, ctx: PortalContext): v
   app.get(
     '/portail/compteurs/:prm',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply);
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply);
       const prm = (request.params as Record<string, string>).prm ?? '';
       const scoped = await requirePrmInScope(ctx.db, caller.user, prm);
       const record = scoped.record;

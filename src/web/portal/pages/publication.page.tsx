@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { requireSirenInScope } from '../../../auth/tenant-scope.js';
 import { AppError } from '../../../domain/app-error.js';
 import { DATA_TYPE_LABELS, FREQUENCY_LABELS } from '../../../domain/catalog.js';
 import { statusAt } from '../../../domain/subscription-rules.js';
-import { SubscriptionRepository, type SubscriptionRecord } from '../../../db/subscription.repository.js';
+import type { SubscriptionRecord } from '../../../db/subscription.repository.js';
 import type { ChannelView } from '../../../delivery/channel.service.js';
 import { frenchMessage } from '../../error-messages.js';
 import { Alert, EmptyState } from '../components.js';
@@ -20,18 +19,8 @@ import {
 } from '../portal-request.js';
 import { gridHref } from './subscriptions.page.js';
 
-async function subscriptionOf(
-  ctx: PortalContext,
-  caller: PortalCaller,
-  id: number,
-): Promise<SubscriptionRecord> {
-  const subscription = await new SubscriptionRepository(ctx.db).findInEntreprise(
-    caller.user.entrepriseId,
-    id,
-  );
-  if (!subscription) throw new AppError('NOT_FOUND', `no subscription ${id}`);
-  await requireSirenInScope(ctx.db, caller.user, subscription.siren);
-  return subscription;
+function subscriptionOf(ctx: PortalContext, caller: PortalCaller, id: number): Promise<SubscriptionRecord> {
+  return ctx.subscriptions.findVisible(caller.user, id);
 }
 
 function ChannelChoices(props: {
@@ -204,8 +193,8 @@ export function registerPublicationPage(app: FastifyInstance, ctx: PortalContext
   app.get(
     '/portail/abonnements/:id/publication',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply);
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply);
       const subscription = await subscriptionOf(ctx, caller, idParam(request));
       const saved = (request.query as Record<string, unknown>).enregistre === '1';
       return render(ctx, caller, subscription, reply, { saved });
@@ -215,8 +204,8 @@ export function registerPublicationPage(app: FastifyInstance, ctx: PortalContext
   app.post(
     '/portail/abonnements/:id/publication',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply, 'GESTION_SERVICES_DONNEES');
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply, 'GESTION_SERVICES_DONNEES');
       const subscription = await subscriptionOf(ctx, caller, idParam(request));
       const ids = fields(formOf(request), 'canal')
         .filter((v) => /^\d+$/.test(v))

@@ -354,8 +354,8 @@ export function registerSubscriptionsPage(app: FastifyInstance, ctx: PortalConte
   app.get(
     '/portail/abonnements',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply);
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply);
       const query = queryOf(request);
       const sirens = await sirensInScope(ctx.db, caller.user);
       const siren = query.siren || sirens[0];
@@ -374,8 +374,8 @@ export function registerSubscriptionsPage(app: FastifyInstance, ctx: PortalConte
   app.post(
     '/portail/abonnements',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply, 'GESTION_SERVICES_DONNEES');
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply, 'GESTION_SERVICES_DONNEES');
       const body = formOf(request);
       const siren = field(body, 'siren');
       const category = categoryOf(field(body, 'categorie'));

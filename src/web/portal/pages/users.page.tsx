@@ -281,8 +281,8 @@ export function registerUsersPages(app: FastifyInstance, ctx: PortalContext): vo
   app.get(
     '/portail/utilisateurs',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply, 'GESTION_UTILISATEURS');
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply, 'GESTION_UTILISATEURS');
       const created = queryOf(request).cree;
       return renderList(ctx, caller, reply, {
         ...(created ? { notice: `Utilisateur créé : une invitation a été envoyée à ${created}.` } : {}),
@@ -293,8 +293,8 @@ export function registerUsersPages(app: FastifyInstance, ctx: PortalContext): vo
   app.post(
     '/portail/utilisateurs',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply, 'GESTION_UTILISATEURS');
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply, 'GESTION_UTILISATEURS');
       const body = formOf(request);
       try {
         const created = await users.create(
@@ -317,8 +317,8 @@ export function registerUsersPages(app: FastifyInstance, ctx: PortalContext): vo
   app.get(
     '/portail/utilisateurs/:id',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply, 'GESTION_UTILISATEURS');
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply, 'GESTION_UTILISATEURS');
       const user = await users.get(caller.user, idParam(request));
       return renderUser(ctx, caller, reply, user, { saved: queryOf(request).enregistre === '1' });
     }),
@@ -327,8 +327,8 @@ export function registerUsersPages(app: FastifyInstance, ctx: PortalContext): vo
   app.post(
     '/portail/utilisateurs/:id',
     { schema: { hide: true } },
-    portalPage(ctx.db, async (request, reply) => {
-      const caller = await portalCaller(ctx.db, request, reply, 'GESTION_UTILISATEURS');
+    portalPage(ctx, async (request, reply) => {
+      const caller = await portalCaller(ctx, request, reply, 'GESTION_UTILISATEURS');
       const id = idParam(request);
       const target = await users.get(caller.user, id);
       const body = formOf(request);
