@@ -1,21 +1,26 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db, Engine } from './database.js';
+import type { SubscriptionTable } from './schema.js';
 
 /** `next_due_at` of a subscription that will never have another window (it ended before it). */
 export const NEVER_DUE = '9999-12-31T23:59:59.999Z';
 
-export interface DueSubscriptionRow {
-  id: number;
-  entreprise_id: number;
-  siren: string;
-  category: string;
-  data_type: string;
-  frequency: string;
-  id_demande: string;
-  effective_at: string;
-  ended_at: string | null;
-  next_due_at: string | null;
-}
+/** The columns of a subscription that scheduling and publishing read. */
+export const SCHEDULING_COLUMNS = [
+  'id',
+  'entreprise_id',
+  'siren',
+  'category',
+  'data_type',
+  'frequency',
+  'id_demande',
+  'effective_at',
+  'ended_at',
+] as const;
+
+export type SchedulingRow = Pick<Selectable<SubscriptionTable>, (typeof SCHEDULING_COLUMNS)[number]>;
+
+export type DueSubscriptionRow = SchedulingRow & { next_due_at: string | null };
 
 /**
  * The scheduler's frontier: per subscription, when its next window to schedule ends. A pass reads
@@ -33,18 +38,7 @@ export class ScheduleRepository {
     const at = now.toISOString();
     return this.db
       .selectFrom('subscription')
-      .select([
-        'id',
-        'entreprise_id',
-        'siren',
-        'category',
-        'data_type',
-        'frequency',
-        'id_demande',
-        'effective_at',
-        'ended_at',
-        'next_due_at',
-      ])
+      .select([...SCHEDULING_COLUMNS, 'next_due_at'])
       .where((eb) => eb.or([eb('next_due_at', 'is', null), eb('next_due_at', '<=', at)]))
       .where('effective_at', '<=', at)
       .where('id', '>', afterId)

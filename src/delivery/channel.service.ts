@@ -6,6 +6,7 @@ import type { MasterCipher } from '../crypto/master-cipher.js';
 import { AuditRepository } from '../db/audit.repository.js';
 import { ChannelRepository, type ChannelRow } from '../db/channel.repository.js';
 import type { Db } from '../db/database.js';
+import { parisDateTimeOf } from '../domain/french-dates.js';
 import type { ChannelKind, ChannelStatus } from '../db/schema.js';
 import { AppError } from '../domain/app-error.js';
 import { requireDataManager, type ServiceActor } from '../domain/service-actor.js';
@@ -218,7 +219,7 @@ export class ChannelService {
 
   private async sendConfirmation(email: string, token: string, now: Date): Promise<void> {
     const link = `${this.options.portalUrl.replace(/\/$/, '')}/portail/canaux/confirmation?jeton=${token}`;
-    const until = new Date(now.getTime() + this.ttlMs).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' });
+    const until = parisDateTimeOf(new Date(now.getTime() + this.ttlMs));
     await this.options.mailer.send({
       to: email,
       subject: 'Publiwatt — confirmez cette adresse de réception',

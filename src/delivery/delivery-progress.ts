@@ -1,5 +1,5 @@
 import type { DeliveryRow } from '../db/delivery.repository.js';
-import { RETRY_WINDOW_MS } from '../domain/delivery-retry.js';
+import { RETRY_WINDOW_MS } from '../domain/retry-policy.js';
 
 type ProgressRow = Pick<
   DeliveryRow,
@@ -19,7 +19,7 @@ export interface DeliveryProgress {
   /** The last failed attempt's fixed French text (delivery-failure.ts); null if none failed yet. */
   lastError: string | null;
   nextAttemptAt: Date;
-  /** From then on a failed attempt is the last one and the delivery is `failed` (delivery-retry.ts). */
+  /** From then on a failed attempt is the last one and the delivery is `failed` (domain/retry-policy.ts). */
   giveUpAt: Date;
 }
 

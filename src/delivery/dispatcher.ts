@@ -9,7 +9,7 @@ import { DeliveryRepository, type DeliveryRow } from '../db/delivery.repository.
 import type { ChannelKind } from '../db/schema.js';
 import { retryOnConnectionLoss } from '../db/connection-loss.js';
 import { AppError, toAppError } from '../domain/app-error.js';
-import { decideRetry, RETRY_WINDOW_MS } from '../domain/delivery-retry.js';
+import { decideDeliveryRetry, RETRY_WINDOW_MS } from '../domain/retry-policy.js';
 import type { Notifier } from '../notification/notifier.js';
 import { NEVER_STOPPED, type StopSignal } from '../stop-signal.js';
 import type { ChannelService } from './channel.service.js';
@@ -90,7 +90,7 @@ async function unlessCancelled<T>(transfer: Promise<T>, cancelled: AbortSignal, 
  * Sends due deliveries. Rows are claimed with leases (PostgreSQL `FOR UPDATE SKIP LOCKED`), so any
  * number of dispatchers share the work and a row is attempted by one at a time; results are recorded
  * only by the lease holder. Each attempt encrypts the archived zip with the entreprise's current key
- * and records that version. Failures retry with the policy of `domain/delivery-retry.ts`; after 72 h
+ * and records that version. Failures retry with the policy of `domain/retry-policy.ts`; after 72 h
  * the row is `failed` and the entreprise's data managers are e-mailed.
  */
 export class Dispatcher {
@@ -275,7 +275,7 @@ export class Dispatcher {
       'delivery attempt failed',
     );
     const message = customerFailureText(error);
-    const decision = decideRetry({
+    const decision = decideDeliveryRetry({
       attempts: row.attempts,
       firstAttemptAt: new Date(row.first_attempt_at ?? now.toISOString()),
       failedAt: now,

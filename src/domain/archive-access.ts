@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { AppError } from './app-error.js';
-import { PARIS } from './publication-windows.js';
+import { PARIS_ZONE } from './paris-calendar.js';
 
 /** The archive holds nothing before this day (the service's opening, as on the distributor's portal). */
 export const ARCHIVE_FIRST_DAY = '2018-08-09';
@@ -9,7 +9,7 @@ export const RETENTION_YEARS = 4;
 
 /** First Paris day still inside the 4-year access window on `now`. */
 export function oldestAccessibleDay(now: Date): string {
-  const day = DateTime.fromJSDate(now, { zone: PARIS })
+  const day = DateTime.fromJSDate(now, { zone: PARIS_ZONE })
     .startOf('day')
     .minus({ years: RETENTION_YEARS })
     .toISODate()!;
@@ -18,7 +18,7 @@ export function oldestAccessibleDay(now: Date): string {
 
 /** Instant before which archived publications are purged. */
 export function retentionCutoff(now: Date): Date {
-  return DateTime.fromJSDate(now, { zone: PARIS }).minus({ years: RETENTION_YEARS }).toJSDate();
+  return DateTime.fromJSDate(now, { zone: PARIS_ZONE }).minus({ years: RETENTION_YEARS }).toJSDate();
 }
 
 function frenchDay(day: string): string {

@@ -93,9 +93,10 @@ export function pointInstants(day: string, step: CurveStep | number): number[] {
   return out;
 }
 
-/** Local `AAAA-MM-JJ hh:mm:ss` of an instant. */
-export function formatLocal(instantMs: number): string {
-  return DateTime.fromMillis(instantMs, { zone: PARIS_ZONE }).toFormat('yyyy-LL-dd HH:mm:ss');
+/** Local `AAAA-MM-JJ hh:mm:ss` of an instant, as the R6X files write timestamps (dateDebut, dateFin, d). */
+export function formatLocal(instant: Date | number): string {
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  return DateTime.fromMillis(ms, { zone: PARIS_ZONE }).toFormat('yyyy-LL-dd HH:mm:ss');
 }
 
 /**

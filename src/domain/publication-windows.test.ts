@@ -4,10 +4,10 @@ import {
   endedWindowsSince,
   isWindowStart,
   nextWindow,
-  parisTimestamp,
   parseWindowStart,
   windowContaining,
 } from './publication-windows.js';
+import { formatLocal } from './paris-calendar.js';
 
 const hours = (w: { start: Date; end: Date }) => (w.end.getTime() - w.start.getTime()) / 3_600_000;
 
@@ -31,20 +31,20 @@ describe('publication windows (Paris calendar)', () => {
 
   it('a weekly window runs Monday 00:00 to Monday 00:00 Paris time', () => {
     const w = windowContaining('H', new Date('2026-11-28T12:00:00Z')); // a Saturday
-    assert.equal(parisTimestamp(w.start), '2026-11-23 00:00:00');
-    assert.equal(parisTimestamp(w.end), '2026-11-30 00:00:00');
+    assert.equal(formatLocal(w.start), '2026-11-23 00:00:00');
+    assert.equal(formatLocal(w.end), '2026-11-30 00:00:00');
     const dst = windowContaining('H', new Date('2026-10-25T12:00:00Z'));
     assert.equal(hours(dst), 169);
   });
 
   it('a monthly window runs from the 1st to the 1st, whatever the month length', () => {
     const feb = windowContaining('M', new Date('2028-02-29T23:30:00Z')); // already 1 March in Paris
-    assert.equal(parisTimestamp(feb.start), '2028-03-01 00:00:00');
+    assert.equal(formatLocal(feb.start), '2028-03-01 00:00:00');
     const leap = windowContaining('M', new Date('2028-02-15T10:00:00Z'));
-    assert.equal(parisTimestamp(leap.end), '2028-03-01 00:00:00');
+    assert.equal(formatLocal(leap.end), '2028-03-01 00:00:00');
     assert.equal(hours(leap), 29 * 24);
     const dec = windowContaining('M', new Date('2026-12-31T22:59:59Z'));
-    assert.equal(parisTimestamp(dec.end), '2027-01-01 00:00:00');
+    assert.equal(formatLocal(dec.end), '2027-01-01 00:00:00');
     assert.equal(hours(windowContaining('M', new Date('2026-03-10T00:00:00Z'))), 31 * 24 - 1);
   });
 
@@ -64,7 +64,7 @@ describe('publication windows (Paris calendar)', () => {
     const effective = new Date('2026-11-25T09:30:00Z');
     const ended = endedWindowsSince('Q', effective, new Date('2026-11-27T23:00:00Z'));
     assert.deepEqual(
-      ended.map((w) => parisTimestamp(w.start)),
+      ended.map((w) => formatLocal(w.start)),
       ['2026-11-25 00:00:00', '2026-11-26 00:00:00', '2026-11-27 00:00:00'],
     );
     assert.equal(endedWindowsSince('Q', effective, new Date('2026-11-27T22:59:59.999Z')).length, 2);

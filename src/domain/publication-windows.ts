@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 
-export const PARIS = 'Europe/Paris';
+import { PARIS_ZONE } from './paris-calendar.js';
 
 /** Q = quotidienne (one local day), H = hebdomadaire (Monday to Monday), M = mensuelle (1st to 1st). */
 export type Frequency = 'Q' | 'H' | 'M';
@@ -37,13 +37,13 @@ function plusOne(frequency: Frequency, local: DateTime): DateTime {
 
 /** The window of a frequency that contains an instant. */
 export function windowContaining(frequency: Frequency, instant: Date): PublicationWindow {
-  const start = startOfPeriod(frequency, DateTime.fromJSDate(instant, { zone: PARIS }));
+  const start = startOfPeriod(frequency, DateTime.fromJSDate(instant, { zone: PARIS_ZONE }));
   return { frequency, start: start.toJSDate(), end: plusOne(frequency, start).toJSDate() };
 }
 
 /** The window that follows `window`. */
 export function nextWindow(window: PublicationWindow): PublicationWindow {
-  const start = DateTime.fromJSDate(window.end, { zone: PARIS });
+  const start = DateTime.fromJSDate(window.end, { zone: PARIS_ZONE });
   return { frequency: window.frequency, start: window.end, end: plusOne(window.frequency, start).toJSDate() };
 }
 
@@ -71,21 +71,11 @@ export function endedWindowsSince(
   return windows;
 }
 
-/** `AAAA-MM-JJ hh:mm:ss` in Paris local time, as the R6X headers write dateDebut / dateFin. */
-export function parisTimestamp(instant: Date): string {
-  return DateTime.fromJSDate(instant, { zone: PARIS }).toFormat('yyyy-MM-dd HH:mm:ss');
-}
-
-/** The Paris local day `YYYY-MM-DD` an instant falls on. */
-export function parisDay(instant: Date): string {
-  return DateTime.fromJSDate(instant, { zone: PARIS }).toISODate()!;
-}
-
 /**
  * Parses a window start given on the command line or the API: a local date `YYYY-MM-DD` (midnight in
  * Paris) or an ISO instant. Returns undefined when the text is neither.
  */
 export function parseWindowStart(text: string): Date | undefined {
-  const local = DateTime.fromISO(text.trim(), { zone: PARIS, setZone: false });
+  const local = DateTime.fromISO(text.trim(), { zone: PARIS_ZONE, setZone: false });
   return local.isValid ? local.toJSDate() : undefined;
 }

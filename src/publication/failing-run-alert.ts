@@ -1,12 +1,12 @@
 import { DateTime } from 'luxon';
 import type { PublicationRunRecord } from '../db/publication-run.repository.js';
 import { DATA_TYPE_LABELS, FREQUENCY_LABELS } from '../domain/catalog.js';
-import { PARIS } from '../domain/publication-windows.js';
+import { PARIS_ZONE } from '../domain/paris-calendar.js';
 import type { OperatorMessage } from '../notification/operator-notifier.js';
 import type { RunnableSubscription } from './runner.js';
 
 const paris = (instant: Date) =>
-  DateTime.fromJSDate(instant, { zone: PARIS }).setLocale('fr').toFormat("dd/MM/yyyy 'à' HH'h'mm");
+  DateTime.fromJSDate(instant, { zone: PARIS_ZONE }).setLocale('fr').toFormat("dd/MM/yyyy 'à' HH'h'mm");
 
 /**
  * The operators' alert for a run that failed its fast attempts: what it is (subscription, SIREN,

@@ -5,7 +5,7 @@ import type { OperatorRecord } from '../db/operator.repository.js';
 import { PublicationRunRepository, type PublicationRunRecord } from '../db/publication-run.repository.js';
 import { SubscriptionRepository } from '../db/subscription.repository.js';
 import { AppError } from '../domain/app-error.js';
-import { FAST_ATTEMPTS } from '../domain/publication-retry.js';
+import { FAST_ATTEMPTS } from '../domain/retry-policy.js';
 import type { PublicationEngine } from './publication-engine.js';
 import type { RunOutcome } from './runner.js';
 

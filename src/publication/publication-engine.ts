@@ -8,7 +8,7 @@ import { MasterCipher } from '../crypto/master-cipher.js';
 import type { DatabaseHandle, Db } from '../db/database.js';
 import { PublicationRunRepository } from '../db/publication-run.repository.js';
 import { PublicationRepository } from '../db/publication.repository.js';
-import { ScheduleRepository } from '../db/schedule.repository.js';
+import { SCHEDULING_COLUMNS, ScheduleRepository, type SchedulingRow } from '../db/schedule.repository.js';
 import { SubscriptionRepository } from '../db/subscription.repository.js';
 import type { PublicationFileSource } from '../delivery/publication-file-source.js';
 import { AppError } from '../domain/app-error.js';
@@ -77,19 +77,7 @@ export interface PublicationEngineDeps {
   owner?: string;
 }
 
-type SubscriptionRow = {
-  id: number;
-  entreprise_id: number;
-  siren: string;
-  category: string;
-  data_type: string;
-  frequency: string;
-  id_demande: string;
-  effective_at: string;
-  ended_at: string | null;
-};
-
-function toRunnable(row: SubscriptionRow): RunnableSubscription & SchedulableSubscription {
+function toRunnable(row: SchedulingRow): RunnableSubscription & SchedulableSubscription {
   return {
     id: row.id,
     entrepriseId: row.entreprise_id,
@@ -110,17 +98,7 @@ export function createPublicationEngine(deps: PublicationEngineDeps): Publicatio
   const archive = new PublicationArchive(storage, new MasterCipher(deps.config.masterKey));
   const content = deps.content ?? new StoreContentSource(db, database.engine);
   const owner = deps.owner ?? workerId();
-  const columns = [
-    'id',
-    'entreprise_id',
-    'siren',
-    'category',
-    'data_type',
-    'frequency',
-    'id_demande',
-    'effective_at',
-    'ended_at',
-  ] as const;
+  const columns = SCHEDULING_COLUMNS;
   const findSubscription = async (id: number) => {
     const row = await db.selectFrom('subscription').select(columns).where('id', '=', id).executeTakeFirst();
     return row && toRunnable(row);

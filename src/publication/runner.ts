@@ -10,8 +10,9 @@ import { startRunCompletion, type PrmList } from '../db/run-completion.js';
 import { retryOnConnectionLoss } from '../db/connection-loss.js';
 import { DeliveryService } from '../delivery/delivery.service.js';
 import { AppError } from '../domain/app-error.js';
-import { decideRunRetry } from '../domain/publication-retry.js';
-import { parisDay, parisTimestamp, type Frequency } from '../domain/publication-windows.js';
+import { decideRunRetry } from '../domain/retry-policy.js';
+import { type Frequency } from '../domain/publication-windows.js';
+import { formatLocal, localDayOf } from '../domain/paris-calendar.js';
 import type { Category } from '../domain/identifiers.js';
 import type { PublicationArchive } from './archive/publication-archive.js';
 import { writeR63Csv } from './formats/r63-csv.writer.js';
@@ -46,7 +47,7 @@ export interface RunnerDeps {
   leaseMs?: number;
   /**
    * Fast attempts (about an hour) before the operators are alerted; the run keeps being retried hourly
-   * after them (domain/publication-retry.ts). Default 8.
+   * after them (domain/retry-policy.ts). Default 8.
    */
   maxAttempts?: number;
   /** Called once per run, when its last fast attempt has failed (the operators' alert). */
@@ -261,9 +262,9 @@ async function publish(
     modePublication: subscription.frequency,
     idDestinataire: subscription.siren,
     idPublication: `${subscription.idDemande}${String(run.numSequence).padStart(5, '0')}`,
-    dateDebut: parisTimestamp(run.windowStart),
-    dateFin: parisTimestamp(run.windowEnd),
-    echeances: { type: 'heureFixe', horodateDebutPublication: parisTimestamp(run.windowEnd) },
+    dateDebut: formatLocal(run.windowStart),
+    dateFin: formatLocal(run.windowEnd),
+    echeances: { type: 'heureFixe', horodateDebutPublication: formatLocal(run.windowEnd) },
   };
   const scope: PublicationScope = {
     subscriptionId: subscription.id,
@@ -284,7 +285,7 @@ async function publish(
       body = run.format === 'JSON' ? writeR63Json(header, blocks) : writeR63Csv(header, blocks);
     }
     // One folder per month of window start (Paris), one file per run: a redone run replaces its own file.
-    const storageKey = `${parisDay(run.windowStart).slice(0, 7).replace('-', '/')}/run-${run.id}.zip.pwm`;
+    const storageKey = `${localDayOf(run.windowStart).slice(0, 7).replace('-', '/')}/run-${run.id}.zip.pwm`;
     // Up to 64 chunks of written text may wait for the zip: deflate (in its own thread) keeps working
     // while this thread reads the next page from the database.
     const text = Readable.from(body, { highWaterMark: 64 });

@@ -5,7 +5,7 @@ import type { Db } from '../db/database.js';
 import { PrmRepository } from '../db/prm.repository.js';
 import { SubscriptionRepository, type SubscriptionRecord } from '../db/subscription.repository.js';
 import type { Notifier } from '../notification/notifier.js';
-import { parisDayOf } from './paris-day.js';
+import { localDayOf } from '../domain/paris-calendar.js';
 
 export interface FormatSwitch {
   subscription: SubscriptionRecord;
@@ -33,7 +33,7 @@ export async function enforceJsonAboveLimit(
       const key = `${subscription.siren}/${subscription.category}`;
       let count = counts.get(key);
       if (count === undefined) {
-        count = await prms.countAttachedOn(subscription.siren, subscription.category, parisDayOf(now));
+        count = await prms.countAttachedOn(subscription.siren, subscription.category, localDayOf(now));
         counts.set(key, count);
       }
       if (isCsvAllowed(count)) continue;

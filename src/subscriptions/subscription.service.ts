@@ -27,7 +27,7 @@ import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/db-errors.js';
 import { PrmRepository } from '../db/prm.repository.js';
 import { SubscriptionRepository, type SubscriptionRecord } from '../db/subscription.repository.js';
-import { parisDayOf } from './paris-day.js';
+import { localDayOf } from '../domain/paris-calendar.js';
 
 /** A channel receiving a subscription, as the grid shows it. */
 export interface ChannelRef {
@@ -100,7 +100,7 @@ export class SubscriptionService {
   ) {}
 
   async readGrid(siren: string, category: Category, now: Date): Promise<Grid> {
-    const prmCount = await new PrmRepository(this.db).countAttachedOn(siren, category, parisDayOf(now));
+    const prmCount = await new PrmRepository(this.db).countAttachedOn(siren, category, localDayOf(now));
     const live = await new SubscriptionRepository(this.db).listLive(siren, category);
     const channels = await (this.options.channels ?? NO_CHANNELS).channelsOf(live.map((s) => s.id));
     const lines = catalogEntries(category).map(({ dataType, frequency }): GridLine => {
@@ -179,7 +179,7 @@ export class SubscriptionService {
       const prmCount = await new PrmRepository(trx).countAttachedOn(
         scope.siren,
         scope.category,
-        parisDayOf(now),
+        localDayOf(now),
       );
       const live = await subscriptions.listLive(scope.siren, scope.category);
       type Planned =

@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { parisDateTimeOf } from '../domain/french-dates.js';
 import type { AppError, ErrorCode } from '../domain/app-error.js';
 
 /** French messages shown to customers, by error code. Built at the edge only. */
@@ -26,7 +26,7 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
   CSV_NOT_ALLOWED_OVER_100_PRM: (p) =>
     `Le format CSV n'est pas disponible : le SIREN compte ${p.count} PRM dans cette catégorie (plus de ${p.limit}), seul le format JSON est possible.`,
   SUBSCRIPTION_NOT_YET_EFFECTIVE: (p) =>
-    `L'abonnement est en cours de prise en compte : il sera effectif le ${parisDateTime(String(p.effectiveAt))}. Il ne peut pas encore être associé à un canal.`,
+    `L'abonnement est en cours de prise en compte : il sera effectif le ${parisDateTimeOf(String(p.effectiveAt))}. Il ne peut pas encore être associé à un canal.`,
   SUBSCRIPTION_ENDED: () => "L'abonnement a été résilié.",
   NOT_IN_CATALOG: (p) =>
     `L'abonnement « ${p.dataType} / ${p.frequency} » n'existe pas pour cette catégorie de compteurs.`,
@@ -35,7 +35,7 @@ const MESSAGES: Partial<Record<ErrorCode, (p: Readonly<Record<string, string | n
   UNAUTHENTICATED: () => 'Veuillez vous connecter.',
   INVALID_CREDENTIALS: () => 'Adresse e-mail ou mot de passe incorrect.',
   ACCOUNT_LOCKED: (p) =>
-    `Trop de tentatives de connexion échouées : le compte est verrouillé jusqu'au ${parisDateTime(String(p.until))}.`,
+    `Trop de tentatives de connexion échouées : le compte est verrouillé jusqu'au ${parisDateTimeOf(String(p.until))}.`,
   RATE_LIMITED: () => 'Trop de requêtes. Veuillez patienter avant de réessayer.',
   CSRF_INVALID: () =>
     'Le jeton de sécurité du formulaire est absent ou invalide. Rechargez la page et réessayez.',
@@ -111,12 +111,6 @@ const HABILITATION_LABELS: Readonly<Record<string, string>> = {
   GESTION_SERVICES_DONNEES: 'Gestion des services de données',
   CONSULTATION: 'Consultation',
 };
-
-/** `12/03/2026 à 14h05`, Paris time. */
-export function parisDateTime(iso: string): string {
-  const date = DateTime.fromISO(iso, { zone: 'Europe/Paris' });
-  return date.isValid ? date.toFormat("dd/MM/yyyy 'à' HH'h'mm") : iso;
-}
 
 /** The French message of an error; a rule broken on one line of a grid names that line first. */
 export function frenchMessage(error: AppError): string {

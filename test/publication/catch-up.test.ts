@@ -48,6 +48,22 @@ async function collectDaily(handle: DatabaseHandle, days: number): Promise<void>
   }
 }
 
+/** Alpha with B1's curves collected daily for `days` days; subscribes Alpha (B, CSV) from 1 January. */
+async function alphaCollectingDaily(handle: DatabaseHandle, days: number) {
+  const { alpha } = await seedPublicationRegistry(handle.db);
+  await collectDaily(handle, days);
+  return (dataType: 'INDEX' | 'CDC_BRUTE', frequency: 'Q' | 'H') =>
+    subscribe(handle.db, {
+      entrepriseId: alpha,
+      siren: ALPHA_SIREN,
+      category: 'B',
+      format: 'CSV',
+      dataType,
+      frequency,
+      effectiveAt: new Date('2026-01-01T00:00:00Z'),
+    });
+}
+
 describeEachEngine('scheduling: the frontier', (ctx) => {
   it('a pass with nothing due is one indexed query, however many subscriptions there are', async () => {
     const { alpha } = await seedPublicationRegistry(ctx.handle.db);
@@ -95,19 +111,11 @@ describeEachEngine('scheduling: the frontier', (ctx) => {
 
 describeEachEngine('scheduling: a backlog in bounded passes', (ctx) => {
   it('a bounded pass leaves the rest to the next; windows and numbers follow on without a gap', async () => {
-    const { alpha } = await seedPublicationRegistry(ctx.handle.db);
-    await collectDaily(ctx.handle, 12);
-    const effectiveAt = new Date('2026-01-01T00:00:00Z');
-    const common = {
-      entrepriseId: alpha,
-      siren: ALPHA_SIREN,
-      category: 'B' as const,
-      format: 'CSV' as const,
-    };
+    const subscribeFromJanuary = await alphaCollectingDaily(ctx.handle, 12);
     const ids = [
-      await subscribe(ctx.handle.db, { ...common, dataType: 'CDC_BRUTE', frequency: 'Q', effectiveAt }),
-      await subscribe(ctx.handle.db, { ...common, dataType: 'INDEX', frequency: 'Q', effectiveAt }),
-      await subscribe(ctx.handle.db, { ...common, dataType: 'CDC_BRUTE', frequency: 'H', effectiveAt }),
+      await subscribeFromJanuary('CDC_BRUTE', 'Q'),
+      await subscribeFromJanuary('INDEX', 'Q'),
+      await subscribeFromJanuary('CDC_BRUTE', 'H'),
     ];
     const clock = new FakeClock('2026-01-20T12:00:00Z');
     const engine = testEngine(ctx.handle, clock);
@@ -146,22 +154,9 @@ describeEachEngine('scheduling: a backlog in bounded passes', (ctx) => {
 
 describeEachEngine('background jobs: catching up after a downtime', (ctx) => {
   it('a backlog is published pass after pass without waiting, the first files before it is all scheduled', async () => {
-    const { alpha } = await seedPublicationRegistry(ctx.handle.db);
-    await collectDaily(ctx.handle, 60);
-    const effectiveAt = new Date('2026-01-01T00:00:00Z');
-    const common = {
-      entrepriseId: alpha,
-      siren: ALPHA_SIREN,
-      category: 'B' as const,
-      format: 'CSV' as const,
-    };
-    await subscribe(ctx.handle.db, { ...common, dataType: 'CDC_BRUTE', frequency: 'Q', effectiveAt });
-    const weekly = await subscribe(ctx.handle.db, {
-      ...common,
-      dataType: 'CDC_BRUTE',
-      frequency: 'H',
-      effectiveAt,
-    });
+    const subscribeFromJanuary = await alphaCollectingDaily(ctx.handle, 60);
+    await subscribeFromJanuary('CDC_BRUTE', 'Q');
+    const weekly = await subscribeFromJanuary('CDC_BRUTE', 'H');
     const clock = new FakeClock('2026-03-10T12:00:00Z');
     const publications = new PublicationRepository(ctx.handle.db);
     const store = new StoreContentSource(ctx.handle.db, ctx.engine);

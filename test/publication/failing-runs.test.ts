@@ -7,7 +7,7 @@ import { it } from 'node:test';
 import { OperatorRepository } from '../../src/db/operator.repository.js';
 import { PublicationRunRepository } from '../../src/db/publication-run.repository.js';
 import { PublicationRepository } from '../../src/db/publication.repository.js';
-import { FAST_ATTEMPTS, runRetryDelayMs } from '../../src/domain/publication-retry.js';
+import { FAST_ATTEMPTS, runRetryDelayMs } from '../../src/domain/retry-policy.js';
 import { LocalArchiveStorage } from '../../src/publication/archive/archive-storage.js';
 import { formatHorodate } from '../../src/publication/packaging/publication-names.js';
 import { describeEachEngine } from '../support/databases.js';

@@ -9,7 +9,7 @@ import type {
   R6xHeader,
 } from '../../src/publication/formats/r6x.types.js';
 
-const PARIS = 'Europe/Paris';
+const PARIS_ZONE = 'Europe/Paris';
 
 /** A header of a daily publication for `codeFlux`, window 2023-09-19 → 2023-09-20. */
 export function r6xHeader(codeFlux: CodeFlux, overrides: Partial<R6xHeader> = {}): R6xHeader {
@@ -36,14 +36,14 @@ export function curveDay(
   category: 'A' | 'B',
   etape: EtapeMetier = 'BRUT',
 ): R63Point[] {
-  const start = DateTime.fromISO(day, { zone: PARIS });
+  const start = DateTime.fromISO(day, { zone: PARIS_ZONE });
   const end = start.plus({ days: 1 });
   const points: R63Point[] = [];
   const minutes = stepMinutes(step);
   for (let t = start, i = 0; t < end; t = t.plus({ minutes }), i++) {
     const stamp = category === 'A' ? t : t.plus({ minutes });
     const point: R63Point = {
-      d: stamp.setZone(PARIS).toFormat('yyyy-MM-dd HH:mm:ss'),
+      d: stamp.setZone(PARIS_ZONE).toFormat('yyyy-MM-dd HH:mm:ss'),
       v: 1000 + i + 0.4,
       p: step,
       n: category === 'A' ? 'R' : 'B',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { PublicationRunRepository } from '../../src/db/publication-run.repository.js';
 import { PublicationRepository } from '../../src/db/publication.repository.js';
-import { FAST_ATTEMPTS } from '../../src/domain/publication-retry.js';
+import { FAST_ATTEMPTS } from '../../src/domain/retry-policy.js';
 import { describeEachEngine } from '../support/databases.js';
 import {
   ALPHA_SIREN,

@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/database.js';
 import { PublicationRepository, type PublicationRecord } from '../../db/publication.repository.js';
 import { checkSearchRange, oldestAccessibleDay } from '../../domain/archive-access.js';
-import { PARIS } from '../../domain/publication-windows.js';
+import { PARIS_ZONE } from '../../domain/paris-calendar.js';
 
 /** The filters of "Recherche de flux". Days are Paris local `YYYY-MM-DD`, both bounds inclusive. */
 export interface FluxSearchInput {
@@ -32,7 +32,7 @@ export interface FluxSearchResult {
   items: PublicationRecord[];
 }
 
-const dayStart = (day: string) => DateTime.fromISO(day, { zone: PARIS }).startOf('day').toJSDate();
+const dayStart = (day: string) => DateTime.fromISO(day, { zone: PARIS_ZONE }).startOf('day').toJSDate();
 
 /**
  * Searches the archive within the caller's SIRENs. A SIREN outside the scope yields nothing (never an
@@ -52,7 +52,7 @@ export async function searchFlux(
   const oldest = dayStart(oldestAccessibleDay(now));
   const from = input.dateDebut ? dayStart(input.dateDebut) : oldest;
   const to = input.dateFin
-    ? DateTime.fromISO(input.dateFin, { zone: PARIS }).plus({ days: 1 }).startOf('day').toJSDate()
+    ? DateTime.fromISO(input.dateFin, { zone: PARIS_ZONE }).plus({ days: 1 }).startOf('day').toJSDate()
     : undefined;
   const sirens = input.siren ? scope.sirens.filter((s) => s === input.siren) : scope.sirens;
   const { total, items } = await new PublicationRepository(db).search({

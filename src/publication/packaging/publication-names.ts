@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { PARIS_ZONE } from '../../domain/paris-calendar.js';
 import { AppError } from '../../domain/app-error.js';
 import {
   CODES_FLUX,
@@ -35,7 +36,7 @@ function invalid(detail: string): AppError {
 
 /** `AAAAMMJJHHMMSS` in Paris local time (the guide's `horodate`, example « 20230312103246 »). */
 export function formatHorodate(instant: Date): string {
-  return DateTime.fromJSDate(instant, { zone: 'Europe/Paris' }).toFormat('yyyyMMddHHmmss');
+  return DateTime.fromJSDate(instant, { zone: PARIS_ZONE }).toFormat('yyyyMMddHHmmss');
 }
 
 /** Names of a publication's zip archive and of the one file inside it. */

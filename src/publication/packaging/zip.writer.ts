@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { DateTime } from 'luxon';
+import { PARIS_ZONE } from '../../domain/paris-calendar.js';
 import { deflateInThread, type DeflateSummary } from './deflate-thread.js';
 
 /*
@@ -35,7 +36,7 @@ function writeUInt64LE(buffer: Buffer, value: number, offset: number): void {
 
 /** DOS date and time of the entry: the Paris wall clock, whatever the process time zone. */
 function dosDateTime(mtime: Date): { date: number; time: number } {
-  let wall = DateTime.fromJSDate(mtime, { zone: 'Europe/Paris' });
+  let wall = DateTime.fromJSDate(mtime, { zone: PARIS_ZONE });
   if (wall.year < 1980) wall = DateTime.fromObject({ year: 1980, month: 1, day: 1 });
   else if (wall.year > 2107)
     wall = DateTime.fromObject({ year: 2107, month: 12, day: 31, hour: 23, minute: 59, second: 58 });

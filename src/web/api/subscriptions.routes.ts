@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { requireSirenInScope, sirensInScope } from '../../auth/tenant-scope.js';
-import { parisDayOf } from '../../subscriptions/paris-day.js';
+import { localDayOf } from '../../domain/paris-calendar.js';
 import { SubscriptionService, type Grid } from '../../subscriptions/subscription.service.js';
-import { parisDateTime } from '../error-messages.js';
+import { parisDateTimeOf } from '../../domain/french-dates.js';
 import { currentUser } from '../guards.js';
 import type { ApiRouteModule } from './api-context.js';
 import { AUTH_ERRORS, ErrorBody, IdParams } from './api-schemas.js';
@@ -53,7 +53,7 @@ const GridView = Type.Object({
 /** The grid's status column, as the portal shows it. */
 function statusLabel(line: Grid['lines'][number]): string {
   if (line.status === 'PENDING' && line.effectiveAt) {
-    return `En cours de prise en compte — effective le ${parisDateTime(line.effectiveAt.toISOString())}`;
+    return `En cours de prise en compte — effective le ${parisDateTimeOf(line.effectiveAt.toISOString())}`;
   }
   return line.status === 'EFFECTIVE' ? 'Effectif' : line.status === 'ENDED' ? 'Résilié' : 'Non souscrit';
 }
@@ -106,7 +106,7 @@ export const subscriptionRoutes: ApiRouteModule = (app, ctx) => {
     },
     async (request) => {
       const user = currentUser(request, 'READ');
-      const day = parisDayOf(ctx.clock.now());
+      const day = localDayOf(ctx.clock.now());
       return ctx.prms.countsOn(await sirensInScope(ctx.db, user), day);
     },
   );

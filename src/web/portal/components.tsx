@@ -21,10 +21,7 @@ export function Alert(props: {
   );
 }
 
-export function EmptyState(props: {
-  message: string;
-  children?: JSX.Element | JSX.Element[];
-}): JSX.Element {
+export function EmptyState(props: { message: string; children?: JSX.Element | JSX.Element[] }): JSX.Element {
   const safeChildren = props.children;
   return (
     <div class="empty-state">

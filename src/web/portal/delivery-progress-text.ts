@@ -1,6 +1,6 @@
 import type { DeliveryRow } from '../../db/delivery.repository.js';
 import { deliveryProgressOf } from '../../delivery/delivery-progress.js';
-import { parisDateTimeOf } from './format-dates.js';
+import { parisDateTimeOf } from '../../domain/french-dates.js';
 
 /**
  * What the portal says under the status of a delivery being retried, e.g. « Nouvel essai le 03/12/2026

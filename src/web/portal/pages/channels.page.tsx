@@ -5,7 +5,7 @@ import type { ChannelView, ServerChannelInput } from '../../../delivery/channel.
 import { csrfTokenFor } from '../../api/auth.routes.js';
 import { frenchMessage } from '../../error-messages.js';
 import { Alert, EmptyState, StatusBadge } from '../components.js';
-import { parisDateTimeOf } from '../format-dates.js';
+import { parisDateTimeOf } from '../../../domain/french-dates.js';
 import type { PortalContext } from '../portal-context.js';
 import {
   field,

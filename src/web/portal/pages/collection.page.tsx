@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sirensInScope } from '../../../auth/tenant-scope.js';
 import { CurveCollectionService } from '../../../registry/curve-collection.service.js';
 import { Alert, EmptyState, Pagination, StatusBadge } from '../components.js';
-import { frenchDay } from '../format-dates.js';
+import { frenchDay } from '../../../domain/french-dates.js';
 import type { PortalContext } from '../portal-context.js';
 import {
   field,

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { ARCHIVE_FIRST_DAY, oldestAccessibleDay } from '../../../domain/archive-access.js';
-import { parisDay, parisTimestamp } from '../../../domain/publication-windows.js';
+import { formatLocal, localDayOf } from '../../../domain/paris-calendar.js';
 import type { FluxSearchInput } from '../../../publication/archive/flux-search.js';
 import type { FluxSearchPage } from '../../../publication/flux.service.js';
 import { frenchMessage } from '../../error-messages.js';
 import { localPathOr, sameSiteReferer } from '../../local-redirect.js';
 import { Alert, EmptyState, Pagination, StatusBadge } from '../components.js';
 import { deliveryProgressText } from '../delivery-progress-text.js';
-import { frenchDay, parisDateTimeOf } from '../format-dates.js';
+import { frenchDay, parisDateTimeOf } from '../../../domain/french-dates.js';
 import type { PortalContext } from '../portal-context.js';
 import {
   field,
@@ -39,7 +39,7 @@ const DELIVERY_STATUS: Record<string, { tone: 'ok' | 'pending' | 'error' | 'neut
 /** A collection window as Paris days (`21/11/2026 → 22/11/2026`), with times when not at midnight. */
 function windowLabel(start: Date, end: Date): string {
   const at = (instant: Date) =>
-    parisTimestamp(instant).endsWith(' 00:00:00') ? frenchDay(parisDay(instant)) : parisDateTimeOf(instant);
+    formatLocal(instant).endsWith(' 00:00:00') ? frenchDay(localDayOf(instant)) : parisDateTimeOf(instant);
   return `${at(start)} → ${at(end)}`;
 }
 
@@ -114,8 +114,8 @@ export function registerFluxPages(app: FastifyInstance, ctx: PortalContext): voi
           <>
             <p class="lead">
               Retrouvez les fichiers publiés pour vos abonnements au cours des 4 dernières années (au plus tôt
-              le <span safe>{frenchDay(ARCHIVE_FIRST_DAY)}</span>, aujourd'hui à partir du <span safe>{oldest}</span>) et
-              téléchargez-les.
+              le <span safe>{frenchDay(ARCHIVE_FIRST_DAY)}</span>, aujourd'hui à partir du{' '}
+              <span safe>{oldest}</span>) et téléchargez-les.
             </p>
             <form method="get" action="/portail/flux" class="card">
               <input type="hidden" name="recherche" value="1" />

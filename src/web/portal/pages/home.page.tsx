@@ -4,7 +4,7 @@ import { DATA_TYPE_LABELS, FREQUENCY_LABELS } from '../../../domain/catalog.js';
 import { statusAt } from '../../../domain/subscription-rules.js';
 import { Alert, EmptyState, StatusBadge } from '../components.js';
 import { deliveryProgressText } from '../delivery-progress-text.js';
-import { parisDateTimeOf } from '../format-dates.js';
+import { parisDateTimeOf } from '../../../domain/french-dates.js';
 import type { PortalContext } from '../portal-context.js';
 import { AppError } from '../../../domain/app-error.js';
 import { formError, idParam, portalCaller, portalPage, queryOf, sendPage } from '../portal-request.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { auditEntriesInScope } from '../../../auth/audit-scope.js';
 import { EmptyState } from '../components.js';
-import { parisDateTimeOf } from '../format-dates.js';
+import { parisDateTimeOf } from '../../../domain/french-dates.js';
 import type { PortalContext } from '../portal-context.js';
 import { portalCaller, portalPage, queryOf, sendPage } from '../portal-request.js';
 

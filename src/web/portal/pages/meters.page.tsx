@@ -4,7 +4,7 @@ import { sirensInScope } from '../../../auth/tenant-scope.js';
 import { addDays, localDayOf } from '../../../domain/paris-calendar.js';
 import { readPrmMeasurements } from '../../../meterdata/prm-measurements.js';
 import { EmptyState, Pagination } from '../components.js';
-import { frenchDay } from '../format-dates.js';
+import { frenchDay } from '../../../domain/french-dates.js';
 import type { PortalContext } from '../portal-context.js';
 import { portalCaller, portalPage, queryOf, sendPage } from '../portal-request.js';
 

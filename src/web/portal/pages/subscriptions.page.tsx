@@ -11,7 +11,7 @@ import {
 } from '../../../subscriptions/subscription.service.js';
 import { frenchMessage } from '../../error-messages.js';
 import { Alert, EmptyState, StatusBadge } from '../components.js';
-import { parisDateTimeOf } from '../format-dates.js';
+import { parisDateTimeOf } from '../../../domain/french-dates.js';
 import type { PortalContext } from '../portal-context.js';
 import {
   field,

@@ -6,7 +6,7 @@ import type { UserRecord } from '../../../db/user.repository.js';
 import { UserManagementService } from '../../../users/user-management.service.js';
 import { frenchMessage } from '../../error-messages.js';
 import { Alert, StatusBadge } from '../components.js';
-import { parisDateTimeOf } from '../format-dates.js';
+import { parisDateTimeOf } from '../../../domain/french-dates.js';
 import type { PortalContext } from '../portal-context.js';
 import {
   field,
