@@ -49,6 +49,10 @@ describe('e-mail address rule', () => {
     assert.ok(long.length > 254);
     assert.equal(problemOf(long), 'too-long');
     assert.equal(problemOf(`${'a'.repeat(65)}@alpha.fr`), 'syntax', 'local part above 64');
+    const domain = `${'a'.repeat(63)}.${[label, label, label].join('.')}.fr`;
+    assert.equal(`jean@${domain}`.length, 254);
+    assert.equal(problemOf(`jean@${domain}`), undefined, '254 characters: the longest allowed');
+    assert.equal(problemOf(`jeans@${domain}`), 'too-long', '255 characters');
   });
 
   it('refuses what is not local@domain.tld', () => {

@@ -31,7 +31,8 @@ describe('SIREN', () => {
     assert.equal(isSiren('552100555'), false);
   });
   it('refuses anything but 9 digits', () => {
-    for (const bad of ['35600000', '3560000000', '35600000a', '', ' 356 000 000']) {
+    // 12345674 and 7328293209 pass Luhn: only their length is wrong.
+    for (const bad of ['35600000', '12345674', '3560000000', '7328293209', '35600000a', '', ' 356 000 000']) {
       assert.equal(
         codeOf(() => parseSiren(bad)),
         'INVALID_SIREN',

@@ -82,6 +82,16 @@ describe('subscription rules', () => {
       assert.equal(formatForWindow([initial, change], new Date('2026-03-10T23:00:00Z')), 'JSON');
     });
 
+    it('applies a change made exactly at a window start to that window', () => {
+      const atMidnight: FormatChange = {
+        format: 'JSON',
+        from: new Date('2026-03-10T23:00:00Z'), // 2026-03-11 00:00 in Paris
+        cause: 'REQUEST',
+      };
+      assert.equal(formatForWindow([initial, atMidnight], new Date('2026-03-10T23:00:00Z')), 'JSON');
+      assert.equal(formatForWindow([initial, atMidnight], new Date('2026-03-09T23:00:00Z')), 'CSV');
+    });
+
     it('applies a switch forced by the 100-PRM rule to the very next publication', () => {
       const forced: FormatChange = {
         format: 'JSON',

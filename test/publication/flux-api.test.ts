@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { before, after, it } from 'node:test';
 import { ChannelRepository } from '../../src/db/channel.repository.js';
 import { MeasurementRepository } from '../../src/db/measurement.repository.js';
+import { searchFlux } from '../../src/publication/archive/flux-search.js';
 import { describeEachEngine } from '../support/databases.js';
 import {
   ALPHA_SIREN,
@@ -35,6 +36,7 @@ describeEachEngine('flux search, download, re-send and rebuild over HTTP', (ctx)
   let beta: string;
   let daily: number;
   let alphaId: number;
+  let betaId: number;
 
   const get = (token: string, url: string) =>
     server.app.inject({ method: 'GET', url, headers: bearer(token) });
@@ -46,8 +48,10 @@ describeEachEngine('flux search, download, re-send and rebuild over HTTP', (ctx)
 
   before(async () => {
     const db = ctx.handle.db;
-    const { alpha, beta: betaId } = await seedPublicationRegistry(db);
+    const seeded = await seedPublicationRegistry(db);
+    const alpha = seeded.alpha;
     alphaId = alpha;
+    betaId = seeded.beta;
     server = await startTestServer(ctx.handle, '2026-10-20T00:00:00Z');
     const all = ['GESTION_UTILISATEURS', 'GESTION_SERVICES_DONNEES', 'CONSULTATION'] as const;
     admin = (
@@ -140,6 +144,25 @@ describeEachEngine('flux search, download, re-send and rebuild over HTTP', (ctx)
     assert.equal((await get(admin, '/api/v1/flux?from=2022-10-27')).statusCode, 200);
     const reversed = await get(admin, '/api/v1/flux?from=2026-10-27&to=2026-10-01');
     assert.equal(json<{ code: string }>(reversed).code, 'SEARCH_DATE_RANGE_INVALID');
+  });
+
+  it('hides publications older than four years even when no date is given', async () => {
+    try {
+      server.clock.set('2030-10-27T12:00:00Z');
+      assert.equal((await search('')).total, 2, 'published 2026-10-27: the oldest day still in the window');
+      server.clock.set('2030-10-28T12:00:00Z');
+      assert.equal((await search('')).total, 0, 'one day later it has left the window');
+    } finally {
+      server.clock.set('2026-10-27T00:00:00Z');
+    }
+  });
+
+  it("keeps a search within the caller's entreprise even when handed a SIREN of another", async () => {
+    const db = ctx.handle.db;
+    const own = await searchFlux(db, server.clock, { entrepriseId: alphaId, sirens: [ALPHA_SIREN] }, {});
+    assert.equal(own.items.length, 2);
+    const foreign = await searchFlux(db, server.clock, { entrepriseId: betaId, sirens: [ALPHA_SIREN] }, {});
+    assert.deepEqual(foreign.items, []);
   });
 
   it('downloads the decrypted zip of a visible file only', async () => {

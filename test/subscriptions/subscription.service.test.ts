@@ -267,6 +267,40 @@ describeEachEngine('subscription service', (ctx) => {
     assert.deepEqual(await enforceJsonAboveLimit(ctx.handle.db, { now: at, notifier }), [], 'idempotent');
   });
 
+  it('counts the 100 PRM per category: a SIREN past 100 in B keeps CSV in A', async () => {
+    const siren = '732829320';
+    await seedEntreprise(ctx.handle.db, { name: 'Mixte SA', siren, prms: 100, prefix: '103' });
+    await seedEntreprise(ctx.handle.db, { name: 'Mixte SA', siren, prms: 2, category: 'A', prefix: '104' });
+    const mixte = (await new EntrepriseRepository(ctx.handle.db).findByName('Mixte SA'))!.id;
+    const at = new Date('2026-03-21T10:00:00Z');
+    for (const category of ['A', 'B'] as const) {
+      await service().applyGrid(
+        { entrepriseId: mixte, siren, category },
+        [{ dataType: 'INDEX', frequency: 'Q', subscribed: true, format: 'CSV' }],
+        ACTOR,
+        at,
+      );
+    }
+    await importRegistryCsv(
+      ctx.handle.db,
+      registryCsv([{ entreprise: 'Mixte SA', siren, prm: prmNumber(101, '103') }]),
+      { source: 'more.csv', now: at, actor: { type: 'system', id: null, label: 'test' } },
+    );
+    const switched = await enforceJsonAboveLimit(ctx.handle.db, {
+      now: at,
+      notifier: new RecordingNotifier(),
+      siren,
+    });
+    assert.deepEqual(
+      switched.map((s) => [s.subscription.category, s.prmCount]),
+      [['B', 101]],
+    );
+    const formats = async (category: 'A' | 'B') =>
+      (await new SubscriptionRepository(ctx.handle.db).listLive(siren, category)).map((s) => s.format);
+    assert.deepEqual(await formats('B'), ['JSON'], 'category B, 101 PRM: switched');
+    assert.deepEqual(await formats('A'), ['CSV'], 'category A, 2 PRM: CSV stays');
+  });
+
   it('keeps one live subscription per line even under a concurrent double submit', async () => {
     const scope = { entrepriseId: centUn, siren: '552100554', category: 'B' as const };
     const edits = [{ dataType: 'CDC_BRUTE', frequency: 'H', subscribed: true, format: 'JSON' as const }];

@@ -213,9 +213,18 @@ describeEachEngine('SIREN perimeters of user managers, the audit log and deliver
       email: 'autre@bore.fr',
     });
     assert.equal(channel.statusCode, 201, channel.body);
+    // A change of a user beyond the manager's perimeter: the full-perimeter administrator sees it.
+    const widened = await call(admin.token, 'PATCH', `/api/v1/users/${readerAB.user.id}`, {
+      habilitations: ['CONSULTATION', 'GESTION_SERVICES_DONNEES'],
+    });
+    assert.equal(widened.statusCode, 200, widened.body);
     const token = await call(readerA.token, 'POST', '/api/v1/tokens', { name: 'script' });
     assert.equal(token.statusCode, 201, token.body);
     const readerTokenId = json<{ id: number }>(token).id;
+    // A token of a user beyond the manager's perimeter: its entry records no SIREN, its user does.
+    const tokenAB = await call(readerAB.token, 'POST', '/api/v1/tokens', { name: 'script' });
+    assert.equal(tokenAB.statusCode, 201, tokenAB.body);
+    const readerABTokenId = json<{ id: number }>(tokenAB).id;
 
     const seen = json<Entry[]>(await call(manager.token, 'GET', '/api/v1/audit?limit=500'));
     const targets = new Set(seen.map((e) => e.target));
@@ -235,6 +244,7 @@ describeEachEngine('SIREN perimeters of user managers, the audit log and deliver
       `subscription:${subscriptionB}`,
       `user:${admin.user.id}`,
       `user:${readerAB.user.id}`,
+      `api_token:${readerABTokenId}`,
       `channel:${json<{ id: number }>(channel).id}`,
       `entreprise:${entrepriseId}`,
     ]) {
@@ -249,7 +259,13 @@ describeEachEngine('SIREN perimeters of user managers, the audit log and deliver
 
     const everything = json<Entry[]>(await call(admin.token, 'GET', '/api/v1/audit?limit=500'));
     const allTargets = new Set(everything.map((e) => e.target));
-    for (const target of [`siren:${sirenB}`, `prm:${movedPrm}`, `entreprise:${entrepriseId}`]) {
+    for (const target of [
+      `siren:${sirenB}`,
+      `prm:${movedPrm}`,
+      `entreprise:${entrepriseId}`,
+      `user:${readerAB.user.id}`,
+      `api_token:${readerABTokenId}`,
+    ]) {
       assert.ok(allTargets.has(target), `the full-perimeter manager sees ${target}`);
     }
 
