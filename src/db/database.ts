@@ -56,6 +56,15 @@ export async function ping(db: Db): Promise<void> {
   await sql`select 1`.execute(db);
 }
 
+/**
+ * The engine behind a query builder (the database, a transaction, or either with plugins), from the
+ * placeholder its dialect compiles (`$1` on PostgreSQL, `?` on SQLite): repositories take a `Db` only
+ * and never need to be told, or to guess.
+ */
+export function engineOf(db: Db): Engine {
+  return sql`${0}`.compile(db).sql.startsWith('$') ? 'postgres' : 'sqlite';
+}
+
 /** The engine a name designates, or undefined (command-line options, test settings). */
 export function engineNamed(name: string): Engine | undefined {
   return name === 'sqlite' || name === 'postgres' ? name : undefined;

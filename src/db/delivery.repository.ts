@@ -1,5 +1,5 @@
 import { sql, type Selectable, type Updateable } from 'kysely';
-import type { DatabaseHandle } from './database.js';
+import { engineOf, type Db, type Engine } from './database.js';
 import type { ChannelKind, DeliveryTable } from './schema.js';
 
 export type DeliveryRow = Selectable<DeliveryTable>;
@@ -10,10 +10,10 @@ export type DeliveryRow = Selectable<DeliveryTable>;
  * the lease owner, so a worker that lost its lease cannot overwrite another's result.
  */
 export class DeliveryRepository {
-  constructor(private readonly handle: Pick<DatabaseHandle, 'db' | 'engine'>) {}
+  private readonly engine: Engine;
 
-  private get db() {
-    return this.handle.db;
+  constructor(private readonly db: Db) {
+    this.engine = engineOf(db);
   }
 
   /** One normal delivery per (publication, channel): a second call, or a second scheduler, adds nothing. */
@@ -97,7 +97,7 @@ export class DeliveryRepository {
         first_attempt_at = coalesce(first_attempt_at, ${at})`;
     const due = sql`((status = 'pending' and next_attempt_at <= ${at})
            or (status = 'delivering' and lease_expires_at <= ${at}))`;
-    if (this.handle.engine === 'postgres') {
+    if (this.engine === 'postgres') {
       const result = await sql<DeliveryRow>`
         with claimable as (
           select id from delivery where ${due}

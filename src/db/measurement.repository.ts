@@ -2,7 +2,7 @@ import type { Category } from '../domain/identifiers.js';
 import type { Stage } from '../domain/point-quality.js';
 import { decodeQualities, decodeValues, encodeQualities, encodeValues } from '../meterdata/vector-codec.js';
 import { CompiledQuery, type Compilable, type ExpressionBuilder } from 'kysely';
-import type { Db, Engine } from './database.js';
+import { engineOf, type Db, type Engine } from './database.js';
 import type { Schema } from './schema.js';
 
 /** Curve quantities stored (grandeur physique, consumption side). */
@@ -333,11 +333,12 @@ async function writeVersions<Row extends { stored_at: string }>(
  * version of each key; window reads the latest version stored inside the window.
  */
 export class MeasurementRepository {
-  /** `engine` chooses how the publication's read pages (`streamPublicationCurvePages`); SQLite if not given. */
-  constructor(
-    private readonly db: Db,
-    private readonly engine?: Engine,
-  ) {}
+  /** Chooses how the publication's read pages (`streamPublicationCurvePages`). */
+  private readonly engine: Engine;
+
+  constructor(private readonly db: Db) {
+    this.engine = engineOf(db);
+  }
 
   /**
    * Stores curve days as new versions (stamped `now`) where their content differs from the latest

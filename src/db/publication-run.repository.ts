@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { Db, Engine } from './database.js';
+import { engineOf, type Db, type Engine } from './database.js';
 import type { PublicationRunTable } from './schema.js';
 
 export type RunStatus = 'pending' | 'running' | 'done' | 'empty' | 'failed';
@@ -82,10 +82,11 @@ function toRow(run: NewRun) {
 
 /** Publication runs: the scheduler's bookkeeping and the workers' queue (claims with leases). */
 export class PublicationRunRepository {
-  constructor(
-    private readonly db: Db,
-    private readonly engine: Engine,
-  ) {}
+  private readonly engine: Engine;
+
+  constructor(private readonly db: Db) {
+    this.engine = engineOf(db);
+  }
 
   async find(id: number): Promise<PublicationRunRecord | undefined> {
     const row = await this.db

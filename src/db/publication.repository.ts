@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { Db, Engine } from './database.js';
+import { engineOf, type Db, type Engine } from './database.js';
 import type { PublicationTable } from './schema.js';
 
 export interface PublicationRecord {
@@ -76,11 +76,12 @@ export interface PublicationSearch {
 
 /** The archive rows: what was published, for whom, with what, and where the sealed file lies. */
 export class PublicationRepository {
-  /** `engine`, needed to insert: a file's PRM list goes in one statement, written for each engine. */
-  constructor(
-    private readonly db: Db,
-    private readonly engine?: Engine,
-  ) {}
+  /** A file's PRM list goes in one statement, written for each engine. */
+  private readonly engine: Engine;
+
+  constructor(private readonly db: Db) {
+    this.engine = engineOf(db);
+  }
 
   /**
    * Takes the id the next publication will have, before it is inserted (PostgreSQL only): the PRM list
@@ -99,7 +100,6 @@ export class PublicationRepository {
     publication: NewPublication & { id?: number },
     prms: ReadonlyArray<{ prm: string; contractNumber: string }>,
   ): Promise<number> {
-    if (!this.engine) throw new Error('inserting a publication needs the database engine');
     const row = await this.db
       .insertInto('publication')
       .values({
@@ -140,7 +140,6 @@ export class PublicationRepository {
     publicationId: number,
     prms: ReadonlyArray<{ prm: string; contractNumber: string }>,
   ): Promise<void> {
-    if (!this.engine) throw new Error('inserting a publication needs the database engine');
     if (prms.length === 0) return;
     if (this.engine === 'postgres') {
       await sql`insert into publication_prm (publication_id, prm, contract_number)

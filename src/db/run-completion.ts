@@ -78,7 +78,7 @@ class StreamedCompletion implements RunCompletion {
   static async start(db: Db): Promise<StreamedCompletion> {
     const trx = await db.startTransaction().execute();
     try {
-      return new StreamedCompletion(trx, await new PublicationRepository(trx, 'postgres').reserveId());
+      return new StreamedCompletion(trx, await new PublicationRepository(trx).reserveId());
     } catch (error) {
       await trx.rollback().execute();
       throw error;
@@ -96,7 +96,7 @@ class StreamedCompletion implements RunCompletion {
     if (rows.length === 0) return;
     this.batch = [];
     this.written = this.written.then(() =>
-      new PublicationRepository(this.trx, 'postgres').insertPrms(this.publicationId, rows),
+      new PublicationRepository(this.trx).insertPrms(this.publicationId, rows),
     );
     // A failed insert is reported by `commit`; until then the chain must not count as unhandled.
     this.written.catch(() => undefined);

@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { Db, Engine } from './database.js';
+import { engineOf, type Db, type Engine } from './database.js';
 import type { SubscriptionTable } from './schema.js';
 
 /** `next_due_at` of a subscription that will never have another window (it ended before it). */
@@ -28,10 +28,11 @@ export type DueSubscriptionRow = SchedulingRow & { next_due_at: string | null };
  * and moving its frontier happen in one transaction holding the subscription's row.
  */
 export class ScheduleRepository {
-  constructor(
-    private readonly db: Db,
-    private readonly engine: Engine,
-  ) {}
+  private readonly engine: Engine;
+
+  constructor(private readonly db: Db) {
+    this.engine = engineOf(db);
+  }
 
   /** Subscriptions with a window ended at `now` (or never scheduled), by id after `afterId`. */
   async listDue(now: Date, afterId: number, limit: number): Promise<DueSubscriptionRow[]> {

@@ -35,7 +35,7 @@ export class DeliveryService {
     const channelIds = await new SubscriptionChannelRepository(this.handle.db).activeChannelIds(
       input.subscriptionId,
     );
-    await new DeliveryRepository(this.handle).createForPublication(
+    await new DeliveryRepository(this.handle.db).createForPublication(
       input.publicationId,
       input.entrepriseId,
       channelIds,
@@ -72,7 +72,7 @@ export class DeliveryService {
       });
     }
     const now = this.clock.now();
-    const deliveries = new DeliveryRepository(this.handle);
+    const deliveries = new DeliveryRepository(this.handle.db);
     const id = await deliveries.createResend(
       input.publicationId,
       actor.entrepriseId,
@@ -97,11 +97,11 @@ export class DeliveryService {
     actor: ServiceActor,
     options: { status?: DeliveryRow['status']; limit?: number; offset?: number } = {},
   ): Promise<DeliveryRow[]> {
-    return new DeliveryRepository(this.handle).listForEntreprise(actor.entrepriseId, options);
+    return new DeliveryRepository(this.handle.db).listForEntreprise(actor.entrepriseId, options);
   }
 
   async forPublication(actor: ServiceActor, publicationId: number): Promise<DeliveryRow[]> {
-    const rows = await new DeliveryRepository(this.handle).listForPublication(publicationId);
+    const rows = await new DeliveryRepository(this.handle.db).listForPublication(publicationId);
     return rows.filter((row) => row.entreprise_id === actor.entrepriseId);
   }
 
@@ -110,7 +110,7 @@ export class DeliveryService {
     actor: ServiceActor,
     filter: Omit<DeliveryFilter, 'entrepriseId' | 'id'> = {},
   ): Promise<DeliveryListing[]> {
-    return new DeliveryRepository(this.handle).search({
+    return new DeliveryRepository(this.handle.db).search({
       ...filter,
       entrepriseId: actor.entrepriseId,
       sirens: filter.sirens ?? actor.sirenPerimeter ?? undefined,
@@ -119,7 +119,7 @@ export class DeliveryService {
 
   /** One delivery of the entreprise within the actor's perimeter (NOT_FOUND for any other). */
   async get(actor: ServiceActor, id: number, sirens?: readonly string[]): Promise<DeliveryListing> {
-    const [row] = await new DeliveryRepository(this.handle).search({
+    const [row] = await new DeliveryRepository(this.handle.db).search({
       entrepriseId: actor.entrepriseId,
       id,
       sirens: sirens ?? actor.sirenPerimeter ?? undefined,
@@ -130,6 +130,6 @@ export class DeliveryService {
 
   /** Every entreprise's deliveries: for the distributor's operators only (the caller checked). */
   async searchAll(filter: Omit<DeliveryFilter, 'id'> = {}): Promise<DeliveryListing[]> {
-    return new DeliveryRepository(this.handle).search(filter);
+    return new DeliveryRepository(this.handle.db).search(filter);
   }
 }

@@ -99,7 +99,7 @@ export class Dispatcher {
 
   constructor(private readonly options: DispatcherOptions) {
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    this.deliveries = new DeliveryRepository(options.handle);
+    this.deliveries = new DeliveryRepository(options.handle.db);
   }
 
   /**

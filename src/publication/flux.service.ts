@@ -73,11 +73,11 @@ export class FluxService {
 
   /** The deliveries of each publication (by id), in one query. */
   deliveriesOf(publicationIds: readonly number[]): Promise<Map<number, DeliveryRow[]>> {
-    return new DeliveryRepository(this.handle).listForPublications(publicationIds);
+    return new DeliveryRepository(this.handle.db).listForPublications(publicationIds);
   }
 
   /** One delivery of the entreprise (undefined for another entreprise's). */
   deliveryInEntreprise(entrepriseId: number, id: number): Promise<DeliveryRow | undefined> {
-    return new DeliveryRepository(this.handle).findInEntreprise(entrepriseId, id);
+    return new DeliveryRepository(this.handle.db).findInEntreprise(entrepriseId, id);
   }
 }

@@ -75,6 +75,6 @@ export class OperatorRunsService {
   }
 
   private runs(): PublicationRunRepository {
-    return new PublicationRunRepository(this.handle.db, this.handle.engine);
+    return new PublicationRunRepository(this.handle.db);
   }
 }

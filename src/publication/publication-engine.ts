@@ -96,7 +96,7 @@ export function createPublicationEngine(deps: PublicationEngineDeps): Publicatio
   const db = database.db;
   const storage = deps.storage ?? new LocalArchiveStorage(path.join(deps.config.dataDir, 'archive'));
   const archive = new PublicationArchive(storage, new MasterCipher(deps.config.masterKey));
-  const content = deps.content ?? new StoreContentSource(db, database.engine);
+  const content = deps.content ?? new StoreContentSource(db);
   const owner = deps.owner ?? workerId();
   const columns = SCHEDULING_COLUMNS;
   const findSubscription = async (id: number) => {
@@ -147,7 +147,7 @@ export function createPublicationEngine(deps: PublicationEngineDeps): Publicatio
           clock,
           content,
           async listDue(now, afterId, limit) {
-            const rows = await new ScheduleRepository(db, database.engine).listDue(now, afterId, limit);
+            const rows = await new ScheduleRepository(db).listDue(now, afterId, limit);
             return rows.map((row) => ({
               ...toRunnable(row),
               nextDueAt: row.next_due_at === null ? null : new Date(row.next_due_at),
@@ -187,7 +187,7 @@ export function createPublicationEngine(deps: PublicationEngineDeps): Publicatio
       const first = windowContaining(subscription.frequency, subscription.effectiveAt);
       if (window.start < first.start) throw invalid("elle précède la prise d'effet de l'abonnement");
       if (window.end > now) throw invalid("elle n'est pas terminée");
-      const runs = new PublicationRunRepository(db, database.engine);
+      const runs = new PublicationRunRepository(db);
       const previous = await runs.maxRebuild(subscription.id, window.start);
       if (previous === undefined) throw invalid("elle n'a pas encore été publiée");
       if (await hasUnfinishedRun(db, subscription.id, window.start)) {
@@ -209,7 +209,7 @@ export function createPublicationEngine(deps: PublicationEngineDeps): Publicatio
         window.start,
       );
       const runId = await db.transaction().execute(async (trx) => {
-        const repository = new PublicationRunRepository(trx, database.engine);
+        const repository = new PublicationRunRepository(trx);
         return repository.insertIfAbsent({
           subscriptionId: subscription.id,
           windowStart: window.start,
@@ -233,7 +233,7 @@ export function createPublicationEngine(deps: PublicationEngineDeps): Publicatio
     },
 
     async retryNow(runId) {
-      const runs = new PublicationRunRepository(db, database.engine);
+      const runs = new PublicationRunRepository(db);
       if (!(await runs.makeRunnableNow(runId, clock.now()))) return undefined;
       return runNext(runner, owner, { runId });
     },

@@ -151,7 +151,7 @@ export async function runNext(
   } = {},
 ): Promise<RunOutcome | undefined> {
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
-  const runs = new PublicationRunRepository(deps.db, deps.engine);
+  const runs = new PublicationRunRepository(deps.db);
   const run = await runs.claimNext(owner, deps.clock.now(), leaseMs, options.runId);
   if (!run) return undefined;
   let lost = false;
@@ -300,9 +300,9 @@ async function publish(
 
     const now = deps.clock.now();
     return await completion.commit(async (trx, id, prms) => {
-      const runs = new PublicationRunRepository(trx, deps.engine);
+      const runs = new PublicationRunRepository(trx);
       if (!(await runs.complete(run.id, owner, now))) return undefined;
-      const publications = new PublicationRepository(trx, deps.engine);
+      const publications = new PublicationRepository(trx);
       const publicationId = await publications.insert(
         {
           id,

@@ -66,9 +66,7 @@ async function frontierWindow(
   if (subscription.nextDueAt !== null) {
     return windowContaining(subscription.frequency, new Date(subscription.nextDueAt.getTime() - 1));
   }
-  const latest = await new PublicationRunRepository(deps.db, deps.engine).latestScheduledWindow(
-    subscription.id,
-  );
+  const latest = await new PublicationRunRepository(deps.db).latestScheduledWindow(subscription.id);
   return latest
     ? nextWindow(windowContaining(subscription.frequency, latest))
     : windowContaining(subscription.frequency, subscription.effectiveAt);
@@ -145,11 +143,11 @@ async function scheduleSubscription(
   const history = windows.length > 0 ? await deps.formatHistory(subscription.id) : [];
   try {
     return await deps.db.transaction().execute(async (trx) => {
-      const frontier = await new ScheduleRepository(trx, deps.engine).lockFrontier(subscription.id);
+      const frontier = await new ScheduleRepository(trx).lockFrontier(subscription.id);
       const expected = subscription.nextDueAt?.toISOString() ?? null;
       // Held or moved by another scheduler since it was listed: that one creates these windows.
       if (!frontier || frontier.nextDueAt !== expected) return undefined;
-      const runs = new PublicationRunRepository(trx, deps.engine);
+      const runs = new PublicationRunRepository(trx);
       let numSequence = await runs.maxSequence(subscription.id);
       let horodate = (await runs.nextHorodate(subscription.id, now)).getTime();
       const rows: NewRun[] = windows.map(({ hasContent, ...w }) => ({
@@ -167,10 +165,7 @@ async function scheduleSubscription(
       }));
       await runs.insertMany(rows);
       const ended = hasEnded(subscription, window);
-      await new ScheduleRepository(trx, deps.engine).setNextDue(
-        subscription.id,
-        ended ? 'never' : window.end,
-      );
+      await new ScheduleRepository(trx).setNextDue(subscription.id, ended ? 'never' : window.end);
       const created = rows.filter((row) => row.status === 'pending').length;
       return { created, empty: rows.length - created, more: !ended && window.end <= now };
     });

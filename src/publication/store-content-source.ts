@@ -1,4 +1,4 @@
-import type { Db, Engine } from '../db/database.js';
+import type { Db } from '../db/database.js';
 import {
   MeasurementRepository,
   type PublicationCurveDay,
@@ -115,11 +115,7 @@ function r63Quality(stage: Stage, category: Category): (code: number) => R63Poin
  * rule applied to category B curves (a day whose collection was off is never published).
  */
 export class StoreContentSource implements PublicationContentSource {
-  /** `engine` chooses how the store is paged (see `streamPublicationCurvePages`). */
-  constructor(
-    private readonly db: Db,
-    private readonly engine?: Engine,
-  ) {}
+  constructor(private readonly db: Db) {}
 
   private window(scope: PublicationScope): { from: Date; to: Date } {
     return { from: scope.window.start, to: scope.window.end };
@@ -149,7 +145,7 @@ export class StoreContentSource implements PublicationContentSource {
   async *curveBlocks(scope: PublicationScope): AsyncGenerator<R63PrmBlock & PrmCoverage> {
     const stage = stageOf(scope);
     const quality = r63Quality(stage, scope.category);
-    const stream = new MeasurementRepository(this.db, this.engine).streamPublicationCurvePages(
+    const stream = new MeasurementRepository(this.db).streamPublicationCurvePages(
       // Category B curves only on days their collection was on.
       { siren: scope.siren, category: scope.category, collectedOnly: scope.category === 'B' },
       this.window(scope),

@@ -164,14 +164,14 @@ describeEachEngine('measurement store', (ctx) => {
     ];
     // Without the engine the read pages by keys; with it, PostgreSQL reads through a cursor.
     assert.deepEqual(await read(new MeasurementRepository(ctx.handle.db)), expected);
-    assert.deepEqual(await read(new MeasurementRepository(ctx.handle.db, ctx.engine)), expected);
+    assert.deepEqual(await read(new MeasurementRepository(ctx.handle.db)), expected);
   });
 
   it('frees the connection of a publication read stopped after its first page', async () => {
     // One connection only: a cursor left open would hold it and the next query would wait forever.
     const handle = openDatabase(parseDatabaseUrl(ctx.url), { poolSize: 1 });
     try {
-      const repo = new MeasurementRepository(handle.db, ctx.engine);
+      const repo = new MeasurementRepository(handle.db);
       for await (const page of repo.streamPublicationCurvePages(
         { siren: '356000000', category: 'A', collectedOnly: false },
         { from: T2, to: T3 },

@@ -43,7 +43,7 @@ for (const engine of TEST_ENGINES) {
         MIGRATIONS.slice(position).map(([name]) => name),
       );
 
-      const publications = new PublicationRepository(handle.db, handle.engine);
+      const publications = new PublicationRepository(handle.db);
       assert.deepEqual(await publications.prmsOf(publicationId), [
         { prm: '22200000000001', contractNumber: 'CTR-Y' },
       ]);

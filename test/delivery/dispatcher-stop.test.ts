@@ -90,7 +90,7 @@ describeEachEngine('a dispatcher asked to stop', (ctx) => {
   async function publicationFor(count: number): Promise<number> {
     const publicationId = nextPublication++;
     stack.files.add(publicationId, `F${publicationId}.zip`, await zipFixture());
-    await new DeliveryRepository(ctx.handle).createForPublication(
+    await new DeliveryRepository(ctx.handle.db).createForPublication(
       publicationId,
       entrepriseId,
       channels.slice(0, count),
@@ -100,7 +100,7 @@ describeEachEngine('a dispatcher asked to stop', (ctx) => {
   }
 
   const rowsOf = (publicationId: number): Promise<DeliveryRow[]> =>
-    new DeliveryRepository(ctx.handle).listForPublication(publicationId);
+    new DeliveryRepository(ctx.handle.db).listForPublication(publicationId);
 
   it('gives back at once the claimed rows not started; another dispatcher sends them without waiting for the lease', async () => {
     const publicationId = await publicationFor(5);

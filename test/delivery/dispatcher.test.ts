@@ -108,7 +108,7 @@ describeEachEngine('dispatcher', (ctx) => {
 
     const summary = await stack.dispatcher().runDue();
     assert.deepEqual(summary, { delivered: 4, retried: 0, failed: 0, lost: 0 });
-    const rows = await new DeliveryRepository(ctx.handle).listForPublication(1);
+    const rows = await new DeliveryRepository(ctx.handle.db).listForPublication(1);
     assert.equal(rows.length, 4, 'scheduling twice creates nothing more');
     const key = await stack.keys.current(entrepriseId);
     for (const row of rows) {
@@ -140,9 +140,14 @@ describeEachEngine('dispatcher', (ctx) => {
     await stack.keys.rotate(manager());
     const zip = await zipFixture('ENEDIS_R64B.csv');
     stack.files.add(2, 'ENEDIS_R64B_00002.zip', zip);
-    await new DeliveryRepository(ctx.handle).createForPublication(2, entrepriseId, [channelId], clock.now());
+    await new DeliveryRepository(ctx.handle.db).createForPublication(
+      2,
+      entrepriseId,
+      [channelId],
+      clock.now(),
+    );
     await stack.dispatcher().runDue();
-    const [row] = await new DeliveryRepository(ctx.handle).listForPublication(2);
+    const [row] = await new DeliveryRepository(ctx.handle.db).listForPublication(2);
     assert.equal(row!.key_version, before.version + 1);
     const rotated = await stack.keys.current(entrepriseId);
     assert.ok(
@@ -151,7 +156,7 @@ describeEachEngine('dispatcher', (ctx) => {
         rotated.key.toString('hex'),
       ).equals(zip),
     );
-    const first = await new DeliveryRepository(ctx.handle).listForPublication(1);
+    const first = await new DeliveryRepository(ctx.handle.db).listForPublication(1);
     assert.ok(first.every((r) => r.key_version === before.version));
   });
 
@@ -159,14 +164,19 @@ describeEachEngine('dispatcher', (ctx) => {
     const dir = userWritableDir(sshd);
     const channelId = await activeServerChannel('sftp', dir);
     stack.files.add(3, 'ENEDIS_R63_00003.zip', await zipFixture());
-    await new DeliveryRepository(ctx.handle).createForPublication(3, entrepriseId, [channelId], clock.now());
+    await new DeliveryRepository(ctx.handle.db).createForPublication(
+      3,
+      entrepriseId,
+      [channelId],
+      clock.now(),
+    );
     await sshd.stop();
     try {
       assert.deepEqual(await stack.dispatcher().runDue(), { delivered: 0, retried: 1, failed: 0, lost: 0 });
     } finally {
       await sshd.restart();
     }
-    let [row] = await new DeliveryRepository(ctx.handle).listForPublication(3);
+    let [row] = await new DeliveryRepository(ctx.handle.db).listForPublication(3);
     assert.equal(row!.status, 'pending');
     assert.equal(row!.last_error, 'connexion refusée ou serveur injoignable', 'in the customer’s words');
     assert.equal(
@@ -186,7 +196,7 @@ describeEachEngine('dispatcher', (ctx) => {
     } finally {
       clock.set(START);
     }
-    [row] = await new DeliveryRepository(ctx.handle).listForPublication(3);
+    [row] = await new DeliveryRepository(ctx.handle.db).listForPublication(3);
     assert.equal(row!.status, 'delivered');
     assert.equal(row!.attempts, 2);
     assert.deepEqual(readdirSync(dir), ['ENEDIS_R63_00003.zip']);
@@ -205,7 +215,7 @@ describeEachEngine('dispatcher', (ctx) => {
     const dir = userWritableDir(ftp);
     const channelId = await activeServerChannel('ftp', dir);
     stack.files.add(4, 'ENEDIS_R63_00004.zip', await zipFixture());
-    const repository = new DeliveryRepository(ctx.handle);
+    const repository = new DeliveryRepository(ctx.handle.db);
     await repository.createForPublication(4, entrepriseId, [channelId], clock.now());
     const dispatcher = stack.dispatcher({ transports: { ftp: failing } });
     const mailsBefore = stack.mailer.sent.length;
@@ -273,7 +283,7 @@ describeEachEngine('dispatcher', (ctx) => {
         return { location: file.fileName, size: file.size };
       },
     };
-    const repository = new DeliveryRepository(ctx.handle);
+    const repository = new DeliveryRepository(ctx.handle.db);
     for (let id = 1000; id < 1040; id++) {
       stack.files.add(id, `F${id}.zip`, await zipFixture());
       await repository.createForPublication(id, entrepriseId, [channelId], clock.now());
@@ -299,7 +309,7 @@ describeEachEngine('dispatcher', (ctx) => {
     it('lets a second worker claim other rows while the first claim is still open (SKIP LOCKED)', async () => {
       const dir = userWritableDir(sshd);
       const channelId = await activeServerChannel('sftp', dir);
-      const repository = new DeliveryRepository(ctx.handle);
+      const repository = new DeliveryRepository(ctx.handle.db);
       for (let id = 2000; id < 2010; id++) {
         await repository.createForPublication(id, entrepriseId, [channelId], clock.now());
       }
@@ -307,16 +317,11 @@ describeEachEngine('dispatcher', (ctx) => {
       const lease = new Date(START.getTime() + 60_000);
       try {
         await ctx.handle.db.transaction().execute(async (trx) => {
-          const mine = await new DeliveryRepository({ db: trx, engine: 'postgres' }).claimDue(
-            'a',
-            clock.now(),
-            lease,
-            5,
-          );
+          const mine = await new DeliveryRepository(trx).claimDue('a', clock.now(), lease, 5);
           // The first claim is not committed: its rows are locked. The second worker must neither wait
           // for them nor take them.
           const theirs = await Promise.race([
-            new DeliveryRepository(second).claimDue('b', clock.now(), lease, 10),
+            new DeliveryRepository(second.db).claimDue('b', clock.now(), lease, 10),
             sleep(5000).then(() => {
               throw new Error('the second claim waited for the first one');
             }),
@@ -336,7 +341,7 @@ describeEachEngine('dispatcher', (ctx) => {
     const dir = userWritableDir(sshd);
     const channelId = await activeServerChannel('sftp', dir);
     stack.files.add(5, 'ENEDIS_R63_00005.zip', await zipFixture());
-    const repository = new DeliveryRepository(ctx.handle);
+    const repository = new DeliveryRepository(ctx.handle.db);
     await repository.createForPublication(5, entrepriseId, [channelId], clock.now());
     const [claimed] = await repository.claimDue('dead', clock.now(), new Date(START.getTime() + 60_000), 10);
     assert.equal(claimed!.publication_id, 5);

@@ -65,7 +65,7 @@ describeEachEngine('exactly-once delivery on file servers', (ctx) => {
   before(async () => {
     stack = deliveryStack(ctx.handle, clock, { channelAllow: LOOPBACK_ALLOW });
     entrepriseId = await seedDeliveryEntreprise(ctx.handle.db, 'Une Fois SA', START);
-    repository = new DeliveryRepository(ctx.handle);
+    repository = new DeliveryRepository(ctx.handle.db);
   });
 
   async function activeChannel(kind: 'sftp' | 'ftp', remoteDir: string): Promise<number> {

@@ -127,7 +127,7 @@ describeEachEngine('outbound connections of customer channels', (ctx) => {
   async function deliverTo(stackUsed: DeliveryStack, channelIds: number[]): Promise<Array<string | null>> {
     const publicationId = nextPublication++;
     stackUsed.files.add(publicationId, `ENEDIS_R63_${publicationId}.zip`, await zipFixture());
-    const deliveries = new DeliveryRepository(ctx.handle);
+    const deliveries = new DeliveryRepository(ctx.handle.db);
     await deliveries.createForPublication(publicationId, entrepriseId, channelIds, clock.now());
     const summary = await stackUsed.dispatcher().runDue();
     assert.equal(summary.delivered, 0);

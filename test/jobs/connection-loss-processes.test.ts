@@ -186,7 +186,7 @@ describe(
 
       // 2. Connections cut while deliveries are being sent: every file re-sent once.
       const publications = await db.selectFrom('publication').select(['id', 'archive_name']).execute();
-      const deliveries = new DeliveryRepository({ db, engine: 'postgres' });
+      const deliveries = new DeliveryRepository(db);
       for (const p of publications) await deliveries.createResend(p.id, alpha, channelId, 'test', new Date());
       await until('a first re-send delivered', 60_000, async () => {
         assertAllAlive(pids);

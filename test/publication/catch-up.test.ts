@@ -30,11 +30,12 @@ const DAY_MS = 86_400_000;
 function counting(handle: DatabaseHandle): { handle: DatabaseHandle; count(): number } {
   let statements = 0;
   const plugin: KyselyPlugin = {
-    transformQuery(args) {
+    transformQuery: (args) => args.node,
+    // Called once per statement executed (compiling one without sending it does not count).
+    transformResult: async (args) => {
       statements++;
-      return args.node;
+      return args.result;
     },
-    transformResult: async (args) => args.result,
   };
   return { handle: { ...handle, db: handle.db.withPlugin(plugin) }, count: () => statements };
 }
@@ -126,7 +127,7 @@ describeEachEngine('scheduling: a backlog in bounded passes', (ctx) => {
     assert.ok(passes.every((p) => p.created + p.empty <= 4 + 19));
     assert.equal(passes.at(-1)!.more, false);
 
-    const runs = new PublicationRunRepository(ctx.handle.db, ctx.engine);
+    const runs = new PublicationRunRepository(ctx.handle.db);
     for (const id of ids) {
       const list = (await runs.listForSubscription(id)).sort(
         (a, b) => a.windowStart.getTime() - b.windowStart.getTime(),
@@ -159,7 +160,7 @@ describeEachEngine('background jobs: catching up after a downtime', (ctx) => {
     const weekly = await subscribeFromJanuary('CDC_BRUTE', 'H');
     const clock = new FakeClock('2026-03-10T12:00:00Z');
     const publications = new PublicationRepository(ctx.handle.db);
-    const store = new StoreContentSource(ctx.handle.db, ctx.engine);
+    const store = new StoreContentSource(ctx.handle.db);
     let publishedWhenWeeklyScheduled: number | undefined;
     const content: PublicationContentSource = Object.assign(Object.create(store) as StoreContentSource, {
       async hasContent(scope: Parameters<StoreContentSource['hasContent']>[0]) {

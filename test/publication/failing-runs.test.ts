@@ -52,7 +52,7 @@ describeEachEngine('a run failing longer than its fast attempts', (ctx) => {
     const engine = testEngine(ctx.handle, clock, { dataDir, storage, mailer });
     // From 4 May, Paris.
     const subscriptionId = await subscribeAlphaDailyCurves(db, alpha, new Date('2026-05-03T22:00:00Z'));
-    const runs = new PublicationRunRepository(db, ctx.engine);
+    const runs = new PublicationRunRepository(db);
     // One day collected in each of the windows of 4, 5 and 6 May (Paris).
     for (const [day, stored] of [
       ['2026-05-03', '2026-05-04T10:00:00Z'],
@@ -152,7 +152,7 @@ describeEachEngine('a run failing longer than its fast attempts', (ctx) => {
     const mailer = new RecordingMailer();
     const engine = testEngine(ctx.handle, clock, { mailer });
     const subscription = await db.selectFrom('subscription').select('id').executeTakeFirstOrThrow();
-    const runs = new PublicationRunRepository(db, ctx.engine);
+    const runs = new PublicationRunRepository(db);
     const id = await runs.insertIfAbsent({
       subscriptionId: subscription.id,
       windowStart: new Date('2026-06-01T22:00:00Z'),

@@ -90,7 +90,7 @@ describeEachEngine('publication engine: daily R63B CSV over collection windows',
       outcomes.map((o) => o.status),
       ['done', 'done'],
     );
-    const runs = await new PublicationRunRepository(db, ctx.engine).listForSubscription(subscriptionId);
+    const runs = await new PublicationRunRepository(db).listForSubscription(subscriptionId);
     assert.deepEqual(
       runs.map((r) => [r.windowStart.toISOString(), r.status, r.numSequence]),
       [
@@ -103,9 +103,7 @@ describeEachEngine('publication engine: daily R63B CSV over collection windows',
   });
 
   it('gives every file of a subscription its own name, even when created in one pass', async () => {
-    const runs = await new PublicationRunRepository(ctx.handle.db, ctx.engine).listForSubscription(
-      subscriptionId,
-    );
+    const runs = await new PublicationRunRepository(ctx.handle.db).listForSubscription(subscriptionId);
     const stamps = runs.map((r) => r.horodate.getTime());
     assert.equal(new Set(stamps).size, stamps.length, 'one horodate per run');
     assert.ok(
@@ -219,9 +217,7 @@ describeEachEngine('publication engine: daily R63B CSV over collection windows',
       results.reduce((n, r) => n + r.created + r.empty, 0),
       2,
     );
-    const runs = await new PublicationRunRepository(ctx.handle.db, ctx.engine).listForSubscription(
-      subscriptionId,
-    );
+    const runs = await new PublicationRunRepository(ctx.handle.db).listForSubscription(subscriptionId);
     assert.equal(runs.length, 9);
     assert.equal(new Set(runs.map((r) => r.numSequence).filter((n) => n !== null)).size, 5);
   });

@@ -37,18 +37,18 @@ describeEachEngine('retention', (ctx) => {
     const young = before.find((p) => p.numSequence === 2)!;
 
     clock.set('2026-10-01T10:00:00Z'); // four years after the first file, not yet after the second
-    const runsBefore = await new PublicationRunRepository(db, ctx.engine).listForSubscription(subscriptionId);
+    const runsBefore = await new PublicationRunRepository(db).listForSubscription(subscriptionId);
     assert.deepEqual(await engine.purge(), { publications: 1, abandonedParts: 0 });
     assert.equal(await publications.find(old.id), undefined);
     assert.equal(await engine.storage.exists(old.storageKey), false);
     assert.ok(await publications.find(young.id));
     assert.equal(await engine.storage.exists(young.storageKey), true);
     assert.deepEqual(await engine.purge(), { publications: 0, abandonedParts: 0 });
-    const runsAfter = await new PublicationRunRepository(db, ctx.engine).listForSubscription(subscriptionId);
+    const runsAfter = await new PublicationRunRepository(db).listForSubscription(subscriptionId);
     assert.equal(runsAfter.length, runsBefore.length, 'runs stay: the scheduler remembers the windows done');
     // The scheduler continues from its frontier (the latest window it created), which the purge
     // leaves alone: no purged window can be published again.
-    const runs = new PublicationRunRepository(db, ctx.engine);
+    const runs = new PublicationRunRepository(db);
     assert.equal(
       (await runs.latestScheduledWindow(subscriptionId))?.toISOString(),
       runsBefore[runsBefore.length - 1]!.windowStart.toISOString(),
@@ -81,7 +81,7 @@ describeEachEngine('workers', (ctx) => {
     );
     assert.equal(new Set(done.map((o) => o.runId)).size, 200, 'no run twice');
     if (ctx.engine === 'postgres') assert.ok(a.length > 0 && b.length > 0, 'both workers took part');
-    const runs = await new PublicationRunRepository(db, ctx.engine).listForSubscription(subscriptionId);
+    const runs = await new PublicationRunRepository(db).listForSubscription(subscriptionId);
     assert.ok(runs.every((r) => r.status === 'done'));
     const archived = await new PublicationRepository(db).search({
       sirens: [ALPHA_SIREN],

@@ -94,7 +94,7 @@ describeEachEngine('a publication worker killed mid-run', (ctx) => {
     await killWhenPaused({ ...base, CHILD_NOW: '2026-06-01T08:00:00Z', CHILD_MODE: 'mid-write' });
     const afterFirst = filesUnder(archive);
     assert.ok(afterFirst.length > 0 && afterFirst.every((name) => name.endsWith('.part')), afterFirst.join());
-    const [run] = await new PublicationRunRepository(db, ctx.engine).listForSubscription(1);
+    const [run] = await new PublicationRunRepository(db).listForSubscription(1);
     assert.equal(run?.status, 'running', 'the dead worker still holds the lease');
 
     // 2. After its lease expired, another worker writes the whole file, then dies before committing.
@@ -128,7 +128,7 @@ describeEachEngine('a publication worker killed mid-run', (ctx) => {
         .filter((l) => l.startsWith(PRM_B1)).length,
       31 * 48,
     );
-    const done = await new PublicationRunRepository(db, ctx.engine).find(run!.id);
+    const done = await new PublicationRunRepository(db).find(run!.id);
     assert.equal(done?.status, 'done');
     assert.equal(done?.attempts, 3);
 

@@ -115,7 +115,7 @@ async function seedDailyIndexRun(handle: DatabaseHandle, clock: FakeClock) {
   clock.set('2026-05-02T06:00:00Z');
   const engine = testEngine(handle, clock);
   assert.equal((await engine.schedule()).created, 1);
-  const [run] = await new PublicationRunRepository(db, handle.engine).listForSubscription(subscriptionId);
+  const [run] = await new PublicationRunRepository(db).listForSubscription(subscriptionId);
   assert.ok(run);
   return { engine, run };
 }
@@ -189,7 +189,7 @@ describeEachEngine('a publication run cancelled by a stop', (ctx) => {
     // The reference attempt failed on purpose: its retry delay is over.
     clock.advance(3_600_000);
 
-    const content = pausingContent(new StoreContentSource(db, ctx.engine));
+    const content = pausingContent(new StoreContentSource(db));
     const stopping = createPublicationEngine({
       config: { dataDir: engine.dataDir, masterKey: Buffer.from(MASTER_KEY_HEX, 'hex') },
       database: ctx.handle,
@@ -208,7 +208,7 @@ describeEachEngine('a publication run cancelled by a stop', (ctx) => {
     content.resume();
     assert.deepEqual(await running, [{ runId, status: 'released' }]);
 
-    const runs = new PublicationRunRepository(db, ctx.engine);
+    const runs = new PublicationRunRepository(db);
     const givenBack = await runs.find(runId);
     assert.equal(givenBack?.status, 'pending');
     assert.equal(givenBack?.attempts, 1, 'only the reference attempt counts');
@@ -243,7 +243,7 @@ describeEachEngine('a worker asked to stop', (ctx) => {
       const db = ctx.handle.db;
       const clock = new FakeClock('2026-05-01T00:00:00Z');
       const { engine, run } = await seedDailyIndexRun(ctx.handle, clock);
-      const runs = new PublicationRunRepository(db, ctx.engine);
+      const runs = new PublicationRunRepository(db);
       const archive = path.join(engine.dataDir, 'archive');
 
       // The reference: the same run written without interruption (kept aside; the attempt then fails).

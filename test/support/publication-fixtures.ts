@@ -226,7 +226,7 @@ export async function seedPublication(
 ): Promise<number> {
   const subscription = (await new SubscriptionRepository(handle.db).find(subscriptionId))!;
   const at = new Date('2026-03-01T00:00:00Z');
-  const runId = await new PublicationRunRepository(handle.db, handle.engine).insertIfAbsent({
+  const runId = await new PublicationRunRepository(handle.db).insertIfAbsent({
     subscriptionId,
     windowStart: at,
     windowEnd: new Date('2026-03-02T00:00:00Z'),
@@ -238,7 +238,7 @@ export async function seedPublication(
     requestedBy: null,
     createdAt: at,
   });
-  return new PublicationRepository(handle.db, handle.engine).insert(
+  return new PublicationRepository(handle.db).insert(
     {
       runId: runId!,
       subscriptionId,

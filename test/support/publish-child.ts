@@ -16,7 +16,7 @@ const paused = () => process.stdout.write('PAUSED\n');
 const mode = process.env.CHILD_MODE;
 const dataDir = process.env.CHILD_DATA_DIR!;
 const database = openDatabase(parseDatabaseUrl(process.env.CHILD_DATABASE_URL!));
-const store = new StoreContentSource(database.db, database.engine);
+const store = new StoreContentSource(database.db);
 
 /** Hands over the first PRM block, then hangs: the file is being written when the process dies. */
 const content: PublicationContentSource =

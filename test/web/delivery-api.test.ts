@@ -222,7 +222,7 @@ describeEachEngine('publication settings, encryption key and deliveries over the
   });
 
   it('lists deliveries with filters, shows one with its attempts and error, and all of them to operators', async () => {
-    const repository = new DeliveryRepository(ctx.handle);
+    const repository = new DeliveryRepository(ctx.handle.db);
     const now = server.clock.now();
     await repository.createForPublication(501, entrepriseId, [activeChannel], now);
     await repository.createForPublication(502, entrepriseId, [activeChannel], now);

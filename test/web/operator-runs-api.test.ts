@@ -45,7 +45,7 @@ describeEachEngine('operator routes of publication runs in trouble', (ctx) => {
     );
     await server.publication.schedule();
     // The run as a long fault leaves it: past its fast attempts, next try in an hour.
-    const [run] = await new PublicationRunRepository(db, ctx.engine).listForSubscription(subscriptionId);
+    const [run] = await new PublicationRunRepository(db).listForSubscription(subscriptionId);
     runId = run!.id;
     horodate = run!.horodate.toISOString();
     await db
