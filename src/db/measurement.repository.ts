@@ -1,7 +1,14 @@
 import type { Category } from '../domain/identifiers.js';
 import type { Stage } from '../domain/point-quality.js';
 import { decodeQualities, decodeValues, encodeQualities, encodeValues } from '../meterdata/vector-codec.js';
-import { CompiledQuery, type Compilable, type ExpressionBuilder } from 'kysely';
+import {
+  CompiledQuery,
+  sql,
+  type Compilable,
+  type Expression,
+  type ExpressionBuilder,
+  type SqlBool,
+} from 'kysely';
 import { engineOf, type Db, type Engine } from './database.js';
 import type { Schema } from './schema.js';
 
@@ -210,42 +217,88 @@ function distinct(values: Iterable<string>): string[] {
   return [...new Set(values)];
 }
 
+/** A versioned table of the store: its name, the key columns besides `prm` and `day`, equal content. */
+interface VersionedTableSpec<Row> {
+  table: 'curve_day' | 'index_reading';
+  keyColumns: ReadonlyArray<keyof Row & string>;
+  keyOf(row: Row): string;
+  same(stored: Row, row: Row): boolean;
+}
+
 /**
- * Conditions selecting rows of `curve_day` with one of the given keys: one per (prm, quantity, stage)
- * with its days in a list, each an index range (a long OR of keys is slow to plan and run).
+ * Conditions selecting rows with one of the given keys: one per (prm, other key columns) with its days
+ * in a list, each an index range (a long OR of keys is slow to plan and run).
  */
-function curveKeyGroups(keys: ReadonlyArray<Pick<CurveRow, 'prm' | 'day' | 'quantity' | 'stage'>>) {
-  const groups = new Map<string, { prm: string; quantity: string; stage: string; days: string[] }>();
+function keyGroups<Row extends { prm: string; day: string }>(
+  spec: VersionedTableSpec<Row>,
+  keys: readonly Row[],
+): Array<(eb: ExpressionBuilder<Schema, 'curve_day' | 'index_reading'>) => Expression<SqlBool>> {
+  const groups = new Map<string, { fixed: Array<[string, unknown]>; days: string[] }>();
   for (const k of keys) {
-    const id = `${k.prm}|${k.quantity}|${k.stage}`;
+    const fixed: Array<[string, unknown]> = [
+      ['prm', k.prm],
+      ...spec.keyColumns.map((c): [string, unknown] => [c, k[c]]),
+    ];
+    const id = fixed.map(([, v]) => String(v)).join('|');
     const group = groups.get(id);
     if (group) group.days.push(k.day);
-    else groups.set(id, { prm: k.prm, quantity: k.quantity, stage: k.stage, days: [k.day] });
+    else groups.set(id, { fixed, days: [k.day] });
   }
   return [...groups.values()].map(
-    (g) => (eb: ExpressionBuilder<Schema, 'curve_day'>) =>
-      eb.and([
-        eb('prm', '=', g.prm),
-        eb('quantity', '=', g.quantity),
-        eb('stage', '=', g.stage),
-        eb('day', 'in', g.days),
-      ]),
+    (g) => (eb) =>
+      eb.and([...g.fixed.map(([c, v]) => eb(sql.ref(c), '=', v)), eb(sql.ref('day'), 'in', g.days)]),
   );
 }
 
-/** Same as `curveKeyGroups` for `index_reading`, grouped by (prm, register). */
-function indexKeyGroups(keys: ReadonlyArray<Pick<IndexRow, 'prm' | 'day' | 'register'>>) {
-  const groups = new Map<string, { prm: string; register: string; days: string[] }>();
-  for (const k of keys) {
-    const id = `${k.prm}|${k.register}`;
-    const group = groups.get(id);
-    if (group) group.days.push(k.day);
-    else groups.set(id, { prm: k.prm, register: k.register, days: [k.day] });
-  }
-  return [...groups.values()].map(
-    (g) => (eb: ExpressionBuilder<Schema, 'index_reading'>) =>
-      eb.and([eb('prm', '=', g.prm), eb('register', '=', g.register), eb('day', 'in', g.days)]),
-  );
+/** The storage operations `writeVersions` needs, over one versioned table. */
+function versionedTable<Row extends { prm: string; day: string; stored_at: string }>(
+  db: Db,
+  spec: VersionedTableSpec<Row>,
+): VersionedTable<Row> {
+  // Both tables share `prm`, `day`, `stored_at` and `superseded_at`; the other key columns are named by the spec.
+  const table = spec.table;
+  return {
+    keyOf: spec.keyOf,
+    same: spec.same,
+    latest: async (keys) => {
+      const wanted = new Set(keys.map(spec.keyOf));
+      const rows = (await db
+        .selectFrom(table)
+        .selectAll()
+        .where('prm', 'in', distinct(keys.map((k) => k.prm)))
+        .where('day', 'in', distinct(keys.map((k) => k.day)))
+        .where('superseded_at', 'is', null)
+        .execute()) as unknown as Row[];
+      return new Map(rows.filter((r) => wanted.has(spec.keyOf(r))).map((r) => [spec.keyOf(r), r]));
+    },
+    dropVersions: async (storedAt, rows) => {
+      for (const keys of keyGroups(spec, rows)) {
+        await db.deleteFrom(table).where('stored_at', '=', storedAt).where(keys).execute();
+        await db
+          .updateTable(table)
+          .set({ superseded_at: null })
+          .where('superseded_at', '=', storedAt)
+          .where(keys)
+          .execute();
+      }
+    },
+    supersede: async (stamp, rows) => {
+      for (const keys of keyGroups(spec, rows)) {
+        await db
+          .updateTable(table)
+          .set({ superseded_at: stamp })
+          .where('superseded_at', 'is', null)
+          .where(keys)
+          .execute();
+      }
+    },
+    insert: async (rows) => {
+      await db
+        .insertInto(table)
+        .values(rows as never)
+        .execute();
+    },
+  };
 }
 
 /** Rows grouped by their `stored_at` (one group, unless a clock stepped back for some keys). */
@@ -336,8 +389,23 @@ export class MeasurementRepository {
   /** Chooses how the publication's read pages (`streamPublicationCurvePages`). */
   private readonly engine: Engine;
 
+  private readonly curveTable: VersionedTable<CurveRow>;
+  private readonly indexTable: VersionedTable<IndexRow>;
+
   constructor(private readonly db: Db) {
     this.engine = engineOf(db);
+    this.curveTable = versionedTable<CurveRow>(db, {
+      table: 'curve_day',
+      keyColumns: ['quantity', 'stage'],
+      keyOf: curveKeyOf,
+      same: sameCurve,
+    });
+    this.indexTable = versionedTable<IndexRow>(db, {
+      table: 'index_reading',
+      keyColumns: ['register'],
+      keyOf: indexKeyOf,
+      same: sameReading,
+    });
   }
 
   /**
@@ -368,46 +436,6 @@ export class MeasurementRepository {
     return changed;
   }
 
-  private readonly curveTable: VersionedTable<CurveRow> = {
-    keyOf: curveKeyOf,
-    same: sameCurve,
-    latest: async (keys) => {
-      const wanted = new Set(keys.map(curveKeyOf));
-      const rows = await this.db
-        .selectFrom('curve_day')
-        .selectAll()
-        .where('prm', 'in', distinct(keys.map((k) => k.prm)))
-        .where('day', 'in', distinct(keys.map((k) => k.day)))
-        .where('superseded_at', 'is', null)
-        .execute();
-      return new Map(rows.filter((r) => wanted.has(curveKeyOf(r))).map((r) => [curveKeyOf(r), r]));
-    },
-    dropVersions: async (storedAt, rows) => {
-      for (const keys of curveKeyGroups(rows)) {
-        await this.db.deleteFrom('curve_day').where('stored_at', '=', storedAt).where(keys).execute();
-        await this.db
-          .updateTable('curve_day')
-          .set({ superseded_at: null })
-          .where('superseded_at', '=', storedAt)
-          .where(keys)
-          .execute();
-      }
-    },
-    supersede: async (stamp, rows) => {
-      for (const keys of curveKeyGroups(rows)) {
-        await this.db
-          .updateTable('curve_day')
-          .set({ superseded_at: stamp })
-          .where('superseded_at', 'is', null)
-          .where(keys)
-          .execute();
-      }
-    },
-    insert: async (rows) => {
-      await this.db.insertInto('curve_day').values(rows).execute();
-    },
-  };
-
   /**
    * Stores index readings as new versions where their value or iv differs from the latest stored
    * version, like `upsertCurveDays`. Returns how many readings changed.
@@ -431,46 +459,6 @@ export class MeasurementRepository {
     }
     return changed;
   }
-
-  private readonly indexTable: VersionedTable<IndexRow> = {
-    keyOf: indexKeyOf,
-    same: sameReading,
-    latest: async (keys) => {
-      const wanted = new Set(keys.map(indexKeyOf));
-      const rows = await this.db
-        .selectFrom('index_reading')
-        .selectAll()
-        .where('prm', 'in', distinct(keys.map((k) => k.prm)))
-        .where('day', 'in', distinct(keys.map((k) => k.day)))
-        .where('superseded_at', 'is', null)
-        .execute();
-      return new Map(rows.filter((r) => wanted.has(indexKeyOf(r))).map((r) => [indexKeyOf(r), r]));
-    },
-    dropVersions: async (storedAt, rows) => {
-      for (const keys of indexKeyGroups(rows)) {
-        await this.db.deleteFrom('index_reading').where('stored_at', '=', storedAt).where(keys).execute();
-        await this.db
-          .updateTable('index_reading')
-          .set({ superseded_at: null })
-          .where('superseded_at', '=', storedAt)
-          .where(keys)
-          .execute();
-      }
-    },
-    supersede: async (stamp, rows) => {
-      for (const keys of indexKeyGroups(rows)) {
-        await this.db
-          .updateTable('index_reading')
-          .set({ superseded_at: stamp })
-          .where('superseded_at', 'is', null)
-          .where(keys)
-          .execute();
-      }
-    },
-    insert: async (rows) => {
-      await this.db.insertInto('index_reading').values(rows).execute();
-    },
-  };
 
   /** The latest version of a PRM's curves over local days `[fromDay, toDay)`, in (day, quantity) order. */
   async readCurves(

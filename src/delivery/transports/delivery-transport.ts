@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ChannelKind } from '../../db/schema.js';
 import type { FailureCategory } from '../delivery-failure.js';
+import type { OutboundPolicy } from '../outbound-policy.js';
 
 /** The encrypted file to send, as the dispatcher prepared it. */
 export interface DeliveryFile {
@@ -103,4 +104,15 @@ export interface DeliveryTransport {
 /** File-server transports can also be tested: connect, write under a temporary name, rename, delete. */
 export interface ServerTransport extends DeliveryTransport {
   test(channel: ChannelTarget): Promise<ChannelTestReport>;
+}
+
+/** Options of the file-server transports (SFTP, FTP and FTPS). */
+export interface ServerTransportOptions {
+  /**
+   * Limit of the whole connection (resolution, TCP, TLS or SSH handshake, login, directory) and of each
+   * later reply; 15 s by default.
+   */
+  timeoutMs?: number;
+  /** Where connections may go; by default only public addresses. */
+  policy?: OutboundPolicy;
 }

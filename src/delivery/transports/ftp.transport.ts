@@ -23,6 +23,7 @@ import type {
   DeliveryReceipt,
   ServerTransport,
   TestStep,
+  ServerTransportOptions,
 } from './delivery-transport.js';
 
 /** The steps of a connection, each with what its failure means. */
@@ -45,13 +46,6 @@ function failure(kind: string, phase: Phase, error: unknown): AppError {
   return deliveryFailure(categoryOf(phase, error), `${kind}: ${rawMessage(error)}`, error);
 }
 
-export interface FtpTransportOptions {
-  /** Limit of the whole connection (resolution, TCP, TLS, login, directory) and of each later reply; 15 s by default. */
-  timeoutMs?: number;
-  /** Where connections may go; by default only public addresses. */
-  policy?: OutboundPolicy;
-}
-
 /**
  * FTP and explicit FTPS (AUTH TLS, data channel protected too). FTPS verifies the server certificate
  * against the host name the customer typed unless the channel opted out for a self-signed one; plain
@@ -62,7 +56,7 @@ export interface FtpTransportOptions {
 export class FtpTransport implements ServerTransport {
   private readonly policy: OutboundPolicy;
 
-  constructor(private readonly options: FtpTransportOptions = {}) {
+  constructor(private readonly options: ServerTransportOptions = {}) {
     this.policy = options.policy ?? new OutboundPolicy();
   }
 

@@ -23,6 +23,7 @@ import type {
   DeliveryReceipt,
   ServerTransport,
   TestStep,
+  ServerTransportOptions,
 } from './delivery-transport.js';
 
 /** OpenSSH's notation, as `ssh-keygen -lf` prints it: `SHA256:` + unpadded base64 of the raw key's hash. */
@@ -54,13 +55,6 @@ function readWhole(stream: Readable): Promise<Buffer> {
   });
 }
 
-export interface SftpTransportOptions {
-  /** Limit of the whole connection (resolution, TCP, SSH handshake, login); 15 s by default. */
-  timeoutMs?: number;
-  /** Where connections may go; by default only public addresses. */
-  policy?: OutboundPolicy;
-}
-
 /**
  * SFTP with password or private key. The host key is checked on every connection against the pinned
  * fingerprint; before the first successful test nothing is pinned and the test reports what it saw.
@@ -70,7 +64,7 @@ export interface SftpTransportOptions {
 export class SftpTransport implements ServerTransport {
   private readonly policy: OutboundPolicy;
 
-  constructor(private readonly options: SftpTransportOptions = {}) {
+  constructor(private readonly options: ServerTransportOptions = {}) {
     this.policy = options.policy ?? new OutboundPolicy();
   }
 

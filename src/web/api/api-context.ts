@@ -24,13 +24,14 @@ export interface ApiContext {
   clock: Clock;
   mailer: Mailer;
   notifier: Notifier;
-  channels: SubscriptionChannelLookup;
+  /** Channels of each subscription. */
+  subscriptionChannels: SubscriptionChannelLookup;
   /** Names the session cookie and signs CSRF tokens to the session. */
   sessionCookie: string;
   /** Logins, logouts and password confirmations, with their lock-out. */
   logins: LoginService;
   /** The archive and the publication runs (downloads, rebuilds). */
-  publication: PublicationEngine;
+  publicationEngine: PublicationEngine;
   /** Channels, encryption keys and deliveries (same mailer and notifier as above). */
   delivery: DeliveryServices;
   /** Largest measurement file `POST /measurements` accepts, in bytes. */

@@ -200,7 +200,7 @@ export const fluxRoutes: ApiRouteModule = (app, ctx) => {
     async (request, reply) => {
       const user = currentUser(request, 'READ');
       const publication = await ctx.flux.findVisible(user, request.params.id);
-      const stream = await ctx.publication.archive.open(publication.storageKey);
+      const stream = await ctx.publicationEngine.archive.open(publication.storageKey);
       // The at-rest tag is checked at the end of the stream: an altered file aborts the response.
       stream.on('error', (error) => {
         request.log.error({ err: error, publicationId: publication.id }, 'archived file could not be read');
@@ -259,7 +259,7 @@ export const fluxRoutes: ApiRouteModule = (app, ctx) => {
       const start = parseWindowStart(request.body.windowStart);
       if (!start)
         throw new AppError('INVALID_INPUT', `windowStart "${request.body.windowStart}" is not a date`);
-      const outcome = await ctx.publication.rebuild(subscription.id, start, user.email);
+      const outcome = await ctx.publicationEngine.rebuild(subscription.id, start, user.email);
       if (outcome.status !== 'done' || outcome.publicationId === undefined) {
         throw new AppError(
           'INTERNAL',

@@ -88,7 +88,7 @@ const SubscriptionView = Type.Object({
 
 /** SIRENs, subscription grids (read: any habilitation; edit: GESTION_SERVICES_DONNEES). */
 export const subscriptionRoutes: ApiRouteModule = (app, ctx) => {
-  const service = new SubscriptionService(ctx.db, { channels: ctx.channels });
+  const service = new SubscriptionService(ctx.db, { channels: ctx.subscriptionChannels });
 
   app.get(
     '/sirens',

@@ -23,7 +23,8 @@ export interface PortalContext {
   channels: ChannelService;
   keys: EncryptionKeyService;
   deliveries: DeliveryService;
-  publication: PublicationSettingsService;
+  /** Channels and settings of a subscription's publication. */
+  publicationSettings: PublicationSettingsService;
   /** Channels of each subscription, for the grid. */
   subscriptionChannels: SubscriptionChannelLookup;
   sessionCookie: string;

@@ -82,7 +82,7 @@ async function render(
   const status = statusAt(subscription, now);
   const editable = caller.can('GESTION_SERVICES_DONNEES');
   const name = `${DATA_TYPE_LABELS[subscription.dataType]} — ${FREQUENCY_LABELS[subscription.frequency]}`;
-  const selected = await ctx.publication.channelsOf(caller.actor, {
+  const selected = await ctx.publicationSettings.channelsOf(caller.actor, {
     id: subscription.id,
     entrepriseId: subscription.entrepriseId,
     effectiveAt: subscription.effectiveAt.toISOString(),
@@ -211,7 +211,7 @@ export function registerPublicationPage(app: FastifyInstance, ctx: PortalContext
         .filter((v) => /^\d+$/.test(v))
         .map(Number);
       try {
-        await ctx.publication.setChannels(
+        await ctx.publicationSettings.setChannels(
           caller.actor,
           {
             id: subscription.id,
