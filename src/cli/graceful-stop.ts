@@ -31,15 +31,19 @@ export function untilStopped(options: {
       process.off('SIGINT', onSignal);
       logger.info({ signal, graceSeconds: options.graceSeconds }, 'stopping');
       let stopped = false;
-      // Unreferenced: once everything is closed the process leaves by itself, before it fires. It fires
-      // only when the stop overruns, or when a connection it abandoned keeps the process alive.
-      setTimeout(() => {
+      // Referenced until the stop settles: a stop waiting on something that keeps nothing alive must
+      // still end here, with code 1, not with Node's code 13 for a promise left unsettled. Once the
+      // stop is done it no longer holds the process: a connection it abandoned is cut when it fires.
+      const deadline = setTimeout(() => {
         if (!stopped) logger.error({ graceSeconds: options.graceSeconds }, 'stop overran its grace; exiting');
         process.exit(stopped ? undefined : 1);
-      }, graceMs).unref();
+      }, graceMs);
       options
         .stop({ cancelAfterMs: cancelAfterMs(graceMs) })
-        .finally(() => (stopped = true))
+        .finally(() => {
+          stopped = true;
+          deadline.unref();
+        })
         .then(() => {
           logger.info('stopped');
           resolve();
