@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AppError } from './app-error.js';
+import { codeOf } from '../../test/support/app-errors.js';
 import { checkSearchRange, oldestAccessibleDay, retentionCutoff } from './archive-access.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof AppError ? error.code : 'NOT_APP_ERROR';
-  }
-  return undefined;
-}
 
 // 2026-10-27 01:00 in Paris (winter time).
 const NOW = new Date('2026-10-27T00:00:00Z');

@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AppError } from './app-error.js';
+import { codeOf } from '../../test/support/app-errors.js';
 import { checkRightsChange, type RightsHolder } from './habilitation-rules.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof AppError ? error.code : 'NOT_APP_ERROR';
-  }
-  return undefined;
-}
 
 const admin: RightsHolder = {
   id: 1,

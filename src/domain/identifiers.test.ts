@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AppError } from './app-error.js';
+import { codeOf } from '../../test/support/app-errors.js';
 import {
   categoryOf,
   checkSubscribedPower,
@@ -11,15 +11,6 @@ import {
   parseSiren,
   parseStep,
 } from './identifiers.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof AppError ? error.code : 'NOT_APP_ERROR';
-  }
-  return undefined;
-}
 
 describe('SIREN', () => {
   it('accepts valid Luhn checksums', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AppError } from './app-error.js';
+import { codeOf } from '../../test/support/app-errors.js';
 import {
   checkChannelAssociationAllowed,
   checkFormatAllowed,
@@ -9,15 +9,6 @@ import {
   statusAt,
   type FormatChange,
 } from './subscription-rules.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof AppError ? error.code : 'NOT_APP_ERROR';
-  }
-  return undefined;
-}
 
 describe('subscription rules', () => {
   it('allows CSV up to 100 PRM and refuses it at 101', () => {
